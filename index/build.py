@@ -1,0 +1,161 @@
+"""Build the files derived from the passage table for one version: FAISS, BM25, filter arrays."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from index import dense
+from index.db import VISIBLE
+from index.lexical import Lexical
+from index.manifest import Manifest, Paths, fsync_dir
+
+_EPOCH = date(1970, 1, 1)
+
+
+def day_number(iso: str | None) -> int:
+    """Days since 1970-01-01 of an ISO date; -1 when unknown."""
+    if not iso:
+        return -1
+    try:
+        return (date.fromisoformat(iso[:10]) - _EPOCH).days
+    except ValueError:
+        return -1
+
+
+def version_files(version: int) -> dict:
+    stem = f"v{version:06d}"
+    return {"faiss": f"{stem}.faiss", "lexical": f"{stem}.bm25", "meta": f"{stem}.meta.npz"}
+
+
+def build_version(
+    con: sqlite3.Connection,
+    paths: Paths,
+    version: int,
+    *,
+    dim: int,
+    index_type: str,
+    hnsw_threshold: int,
+    hnsw_m: int,
+    previous: Manifest | None,
+    log=lambda msg: None,
+) -> tuple[dict, str, int, int]:
+    """Write the derived files of ``version``; return ``(files, index_type, articles, passages)``."""
+    import faiss
+
+    paths.data.mkdir(parents=True, exist_ok=True)
+    rows = con.execute(
+        f"""SELECT p.pid, p.text, a.title, a.source, a.date, a.id FROM passages p
+            JOIN articles a ON a.aid = p.aid
+            WHERE {VISIBLE.format(t='p')} ORDER BY p.pid""",
+        {"v": version},
+    ).fetchall()
+    n = len(rows)
+    pids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    kind = dense.choose_type(index_type, n, hnsw_threshold)
+    files = version_files(version)
+
+    t0 = time.time()
+    index = None
+    if previous is not None and previous.dim == dim:
+        prev_file = paths.data / previous.files["faiss"]
+        if prev_file.exists():
+            index = faiss.read_index(str(prev_file))
+            if dense.index_kind(index) != kind:
+                index = None
+    if index is not None:
+        gone = np.array(
+            [r[0] for r in con.execute("SELECT pid FROM passages WHERE removed = ?", (version,))],
+            dtype=np.int64,
+        )
+        if len(gone) and kind == dense.HNSW:
+            index = None  # HNSW cannot delete: rebuild
+        elif len(gone):
+            index.remove_ids(faiss.IDSelectorBatch(gone))
+    if index is not None:
+        new = con.execute(
+            "SELECT p.pid, v.vec FROM passages p JOIN vectors v ON v.key = p.key WHERE p.added = ? ORDER BY p.pid",
+            (version,),
+        )
+        _add(index, new, dim)
+        if index.ntotal != n or not np.array_equal(np.sort(dense.ids_of(index)), pids):
+            log("incremental vector update did not match the passage table; rebuilding")
+            index = None
+    if index is None:
+        index = dense.new_index(kind, dim, hnsw_m=hnsw_m)
+        cur = con.execute(
+            f"""SELECT p.pid, v.vec FROM passages p JOIN vectors v ON v.key = p.key
+                WHERE {VISIBLE.format(t='p')} ORDER BY p.pid""",
+            {"v": version},
+        )
+        _add(index, cur, dim)
+    if index.ntotal != n:
+        raise RuntimeError(f"vector index has {index.ntotal} vectors for {n} passages (vectors missing)")
+    tmp = paths.data / (files["faiss"] + ".tmp")
+    faiss.write_index(index, str(tmp))
+    _fsync(tmp)
+    tmp.replace(paths.data / files["faiss"])
+    log(f"vector index: {n} vectors ({kind}) in {time.time() - t0:.1f}s")
+
+    t0 = time.time()
+    lex = Lexical.build([f"{r[2]}\n{r[1]}" for r in rows], pids)
+    lex_dir = paths.data / files["lexical"]
+    tmp_dir = paths.data / (files["lexical"] + ".tmp")
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    shutil.rmtree(lex_dir, ignore_errors=True)
+    lex.save(tmp_dir)
+    tmp_dir.rename(lex_dir)
+    log(f"BM25 index: {n} passages in {time.time() - t0:.1f}s")
+
+    sources = sorted({r[3] for r in rows})
+    src_idx = {s: i for i, s in enumerate(sources)}
+    article_ids = sorted({r[5] for r in rows})
+    art_idx = {a: i for i, a in enumerate(article_ids)}
+    meta_tmp = paths.data / (files["meta"] + ".tmp.npz")
+    np.savez(
+        meta_tmp,
+        pids=pids,
+        source=np.array([src_idx[r[3]] for r in rows], dtype=np.int32),
+        day=np.array([day_number(r[4]) for r in rows], dtype=np.int32),
+        article=np.array([art_idx[r[5]] for r in rows], dtype=np.int32),
+        sources=np.array(sources, dtype=str) if sources else np.zeros(0, dtype="<U1"),
+        article_ids=np.array(article_ids, dtype=str) if article_ids else np.zeros(0, dtype="<U1"),
+    )
+    _fsync(meta_tmp)
+    meta_tmp.replace(paths.data / files["meta"])
+    fsync_dir(paths.data)
+    return files, kind, len(article_ids), n
+
+
+def _add(index, cursor, dim: int, batch: int = 8192) -> None:
+    while True:
+        chunk = cursor.fetchmany(batch)
+        if not chunk:
+            return
+        ids = np.fromiter((r[0] for r in chunk), dtype=np.int64, count=len(chunk))
+        vecs = np.frombuffer(b"".join(r[1] for r in chunk), dtype=np.float32).reshape(len(chunk), dim)
+        index.add_with_ids(vecs, ids)
+
+
+def _fsync(path: Path) -> None:
+    import os
+
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def remove_old_versions(paths: Paths, keep: set[str]) -> None:
+    """Delete derived files of versions no reader should still be opening."""
+    if not paths.data.exists():
+        return
+    for f in paths.data.iterdir():
+        if f.name not in keep:
+            if f.is_dir():
+                shutil.rmtree(f, ignore_errors=True)
+            else:
+                f.unlink(missing_ok=True)

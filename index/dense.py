@@ -1,0 +1,66 @@
+"""FAISS vector index: exact (Flat) while small, HNSW past a threshold; ids are passage pids."""
+
+from __future__ import annotations
+
+import numpy as np
+
+FLAT, HNSW = "flat", "hnsw"
+
+
+def choose_type(setting: str, n: int, threshold: int) -> str:
+    """Resolve ``auto`` to flat or hnsw by corpus size."""
+    if setting not in {"auto", FLAT, HNSW}:
+        raise ValueError(f"index_type must be auto, flat or hnsw, got {setting!r}")
+    if setting != "auto":
+        return setting
+    return HNSW if n >= threshold else FLAT
+
+
+def new_index(kind: str, dim: int, hnsw_m: int = 32, ef_construction: int = 200):
+    import faiss
+
+    if kind == FLAT:
+        inner = faiss.IndexFlatIP(dim)
+    else:
+        inner = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = ef_construction
+    return faiss.IndexIDMap2(inner)
+
+
+def index_kind(index) -> str:
+    import faiss
+
+    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
+    return HNSW if isinstance(inner, faiss.IndexHNSW) else FLAT
+
+
+def ids_of(index) -> np.ndarray:
+    import faiss
+
+    return faiss.vector_to_array(index.id_map).astype(np.int64)
+
+
+def search(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None, ef_search: int = 128):
+    """Top-``k`` by inner product. ``allowed``: the only pids that may be returned (a filter).
+
+    Returns:
+        ``(pids, scores)`` arrays, without the -1 padding FAISS uses when fewer than k match.
+    """
+    import faiss
+
+    if index.ntotal == 0 or k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    k = min(k, index.ntotal)
+    q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    kind = index_kind(index)
+    params = faiss.SearchParametersHNSW() if kind == HNSW else faiss.SearchParameters()
+    if kind == HNSW:
+        params.efSearch = max(ef_search, k)
+    if allowed is not None:
+        if len(allowed) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        params.sel = sel
+    scores, ids = index.search(q, k, params=params)
+    keep = ids[0] >= 0
+    return ids[0][keep], scores[0][keep]

@@ -1,0 +1,41 @@
+"""Sentence boundaries with character offsets.
+
+Uses NLTK's Punkt model, whose English parameters ship inside llama-index-core (no download).
+Every line break is a boundary too: news text has headlines, captions and datelines without a
+full stop.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+_LINE = re.compile(r"[^\n]+")
+
+
+@lru_cache(maxsize=1)
+def _punkt():
+    import llama_index.core as li
+    import nltk
+    from nltk.tokenize import PunktTokenizer
+
+    bundled = os.path.join(os.path.dirname(li.__file__), "_static", "nltk_cache")
+    if bundled not in nltk.data.path:
+        nltk.data.path.insert(0, bundled)
+    return PunktTokenizer("english")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` of each sentence in ``text``, stripped of surrounding blanks."""
+    tok = _punkt()
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        base = line.start()
+        for s, e in tok.span_tokenize(line.group()):
+            piece = text[base + s : base + e]
+            lead = len(piece) - len(piece.lstrip())
+            trail = len(piece) - len(piece.rstrip())
+            if e - s - lead - trail > 0:
+                spans.append((base + s + lead, base + e - trail))
+    return spans

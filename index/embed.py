@@ -115,6 +115,18 @@ class SentenceTransformerEmbedder(Embedder):
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query on one thread: with two cores, two threads per small query thrash under load."""
+        import torch
+
+        self.warm_up()
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self.embed([text], batch_size=1)[0]
+        finally:
+            torch.set_num_threads(before)
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         tok = self.warm_up().tokenizer
         enc = tok(list(texts), add_special_tokens=False, truncation=False)["input_ids"]

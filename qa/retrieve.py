@@ -66,7 +66,7 @@ class HybridRetriever:
                 scores["bm25"] = float(cands.bm25[i])
             hits.append(Hit(p, float(cands.fused[i]), scores))
         if opts.rerank and self.reranker is not None and hits:
-            depth = max(opts.rerank_depth, opts.k)
+            depth = opts.rerank_depth
             head = self.reranker.rerank(query, hits[:depth])
             hits = head + hits[depth:]
         return hits[: opts.k]

@@ -53,7 +53,7 @@ class RetrievalSettings(_Group):
     dedupe_threshold: float = Field(0.97, gt=0, le=1, description="cosine above which passages are duplicates")
     rerank: bool = Field(True, description="run the reranking stage")
     rerank_model: str | None = Field(None, description="a sentence-transformers CrossEncoder (hub name or folder); None: the built-in reranker")
-    rerank_depth: int = Field(30, gt=0, description="fused candidates the reranker re-scores")
+    rerank_depth: int = Field(20, gt=0, description="fused candidates the reranker re-scores")
 
 
 class AnswerSettings(_Group):

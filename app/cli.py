@@ -1,0 +1,304 @@
+"""The ``qa`` command line: ingest, ask, remove, stats, serve, eval, check."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited question answering over your news articles, offline.")
+
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="data home holding the index (default: $QA_HOME or ~/.local/share/analyst-qa)")]
+
+
+def _assistant(home: Path | None, **overrides):
+    from qa.assistant import Assistant
+
+    return Assistant(home=home, **overrides)
+
+
+def _fail(msg: str, code: int = 1) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(fn):
+    """Run a command body, turning domain errors into one clear line and a non-zero exit."""
+    from qa.errors import USER_ERRORS
+
+    try:
+        return fn()
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; the index is as it was before this command (finished batches are kept for the next run)", 130)
+
+
+def estimate_total(paths: list[Path]) -> int | None:
+    """Articles to expect: files, or lines of JSONL files (cheap to count)."""
+    from corpus.load import SUFFIXES, _files_under, _suffix
+
+    total = 0
+    for p in paths:
+        files = _files_under(p) if p.is_dir() else [p]
+        for f in files:
+            kind = _suffix(f)
+            if kind == ".jsonl":
+                try:
+                    opener = gzip.open if f.suffix == ".gz" else open
+                    with opener(f, "rb") as fh:
+                        total += sum(1 for line in fh if line.strip())
+                except OSError:
+                    total += 1
+            elif kind == ".json":
+                return None
+            elif kind in SUFFIXES:
+                total += 1
+    return total or None
+
+
+def ingest_with_progress(assistant, paths: list[Path], quiet: bool = False):
+    """Ingest with a progress bar showing articles and passages embedded per second."""
+    from tqdm import tqdm
+
+    total = estimate_total(paths)
+    bar = tqdm(total=total, unit="art", desc="ingest", disable=quiet, dynamic_ncols=True, file=sys.stderr)
+    start = time.time()
+
+    def progress(stage, done, _total, extra):
+        bar.n = done
+        rate = extra.get("embedded", 0) / max(time.time() - start, 1e-6)
+        bar.set_postfix_str(f"passages {extra.get('embedded', 0)} ({rate:.1f}/s)", refresh=False)
+        bar.refresh()
+
+    def log(msg):
+        bar.write(msg, file=sys.stderr)
+
+    try:
+        report = assistant.ingest(paths, progress=progress, log=log if not quiet else None)
+    finally:
+        bar.close()
+    return report
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders (.txt .md .html .json .jsonl .pdf)")],
+    home: HomeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    wait: Annotated[float, typer.Option("--wait", help="seconds to wait if another ingest holds the lock")] = 0.0,
+):
+    """Add or update articles in the index (unchanged articles are skipped)."""
+
+    def body():
+        from corpus import UnreadableInput
+
+        for p in paths:
+            if not p.exists():
+                raise UnreadableInput(f"no such file or folder: {p}")
+        a = _assistant(home, index={"lock_timeout": wait})
+        report = ingest_with_progress(a, paths, quiet=quiet or as_json)
+        for s in report.skipped:
+            typer.echo(f"warning: skipped {s.path}: {s.reason}", err=True)
+        if as_json:
+            typer.echo(json.dumps({
+                "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged,
+                "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+                "passages_embedded": report.passages_embedded, "passages_reused": report.passages_reused,
+                "seconds": round(report.seconds, 2), "version": report.version,
+            }))
+        else:
+            typer.echo(report.summary())
+        if report.skipped and not (report.added or report.replaced or report.unchanged or report.resumed):
+            raise typer.Exit(2)
+
+    _run(body)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    home: HomeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print Answer.to_dict() as JSON")] = False,
+    k: Annotated[int | None, typer.Option("-k", "--k", help="passages to consider")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="only this outlet (repeatable)")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="published on or after YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")] = None,
+    no_rerank: Annotated[bool, typer.Option("--no-rerank", help="skip the reranking stage")] = False,
+):
+    """Answer a question with citations to the exact passages."""
+
+    def body():
+        a = _assistant(home)
+        extra = {"rerank": False} if no_rerank else {}
+        ans = a.ask(question, k=k, sources=source or None, since=since, until=until, **extra)
+        if as_json:
+            typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            typer.echo(ans.to_markdown())
+
+    _run(body)
+
+
+@app.command()
+def remove(
+    ids: Annotated[list[str], typer.Argument(help="article ids (see `qa stats --articles`)")],
+    home: HomeOpt = None,
+):
+    """Delete articles (and their passages) from the index."""
+
+    def body():
+        a = _assistant(home)
+        a.snapshot()
+        removed = a.remove(ids)
+        missing = [i for i in ids if i not in removed]
+        if removed:
+            typer.echo(f"removed {len(removed)} article(s): {', '.join(removed)}")
+        if missing:
+            _fail(f"no such article: {', '.join(missing)}")
+
+    _run(body)
+
+
+@app.command()
+def stats(
+    home: HomeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    articles: Annotated[bool, typer.Option("--articles", help="list the indexed articles")] = False,
+):
+    """Show what is indexed."""
+
+    def body():
+        a = _assistant(home)
+        s = a.stats()
+        if articles:
+            s["article_list"] = a.snapshot().articles()
+        if as_json:
+            typer.echo(json.dumps(s, indent=2, ensure_ascii=False))
+            return
+        for key in ("home", "articles", "passages", "model", "backend", "index_type", "version", "index_version", "updated", "bytes_on_disk"):
+            typer.echo(f"{key:>14}: {s[key]}")
+        typer.echo(f"{'sources':>14}: {', '.join(s['sources']) or '-'}")
+        for art in s.get("article_list", []):
+            typer.echo(f"  {art['id']}\t{art['date'] or '-'}\t{art['source'] or '-'}\t{art['title']}")
+
+    _run(body)
+
+
+@app.command()
+def check(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False):
+    """Check the index's integrity (exit 0 if healthy, 1 with the reason if not)."""
+
+    def body():
+        from index.manifest import Paths, read_manifest
+
+        a = _assistant(home)
+        problems = a.check()
+        m = read_manifest(Paths(a.settings.home).manifest)
+        if as_json:
+            typer.echo(json.dumps({"ok": not problems, "problems": problems, "index_version": m.digest, "version": m.version,
+                                   "articles": m.articles, "passages": m.passages}))
+        if problems:
+            _fail("; ".join(problems))
+        if not as_json:
+            typer.echo(f"ok: {m.articles} articles, {m.passages} passages, version {m.version}, index version {m.digest}")
+
+    _run(body)
+
+
+@app.command()
+def serve(
+    home: HomeOpt = None,
+    host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 7860)")] = None,
+    share: Annotated[bool, typer.Option("--share", help="create a public Gradio share link")] = False,
+    sample: Annotated[bool, typer.Option("--sample/--no-sample", help="index the bundled sample articles if the index is empty")] = True,
+):
+    """Serve the web chat (builds the index from the bundled sample on first use)."""
+
+    def body():
+        from app.web import serve as run_server
+
+        server = {}
+        if host:
+            server["host"] = host
+        if port:
+            server["port"] = port
+        if share:
+            server["share"] = True
+        a = _assistant(home, **({"server": server} if server else {}))
+        if sample and not a.paths.manifest.exists():
+            bundled = Path(__file__).resolve().parent.parent / "corpus" / "articles"
+            typer.echo(f"no index in {a.paths.home} yet: indexing the bundled sample articles", err=True)
+            report = ingest_with_progress(a, [bundled])
+            typer.echo(report.summary(), err=True)
+        run_server(a)
+
+    _run(body)
+
+
+@app.command("eval")
+def eval_(
+    articles: Annotated[Path, typer.Option("--articles", help="articles JSONL(.gz): id, title, text, [url, date]")],
+    questions: Annotated[Path, typer.Option("--questions", help="questions JSONL(.gz): id, question, answers, gold_doc_ids")],
+    home: HomeOpt = None,
+    variants: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid+rerank")] = "dense,bm25,hybrid,hybrid+rerank",
+    limit: Annotated[int | None, typer.Option(help="use only the first N questions")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the results to this JSON file")] = None,
+):
+    """Measure retrieval quality and latency on a question set."""
+
+    def body():
+        from tqdm import tqdm
+
+        from qa.evaluate import evaluate, format_table, load_questions
+
+        for p in (articles, questions):
+            if not p.exists():
+                _fail(f"no such file: {p}")
+        a = _assistant(home)
+        report = ingest_with_progress(a, [articles])
+        for s in report.skipped[:20]:
+            typer.echo(f"warning: skipped {s}", err=True)
+        qs = load_questions(questions, limit=limit)
+        names = [v.strip() for v in variants.split(",") if v.strip()]
+        bars: dict = {}
+
+        def progress(name, done, total):
+            if name not in bars:
+                for b in bars.values():
+                    b.close()
+                bars[name] = tqdm(total=total, desc=name, unit="q", file=sys.stderr)
+            bars[name].n = done
+            bars[name].refresh()
+
+        try:
+            result = evaluate(a, qs, names, progress=progress)
+        except ValueError as exc:
+            _fail(str(exc))
+        finally:
+            for b in bars.values():
+                b.close()
+        typer.echo(format_table(result))
+        if json_out:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(result, indent=2))
+            typer.echo(f"wrote {json_out}")
+
+    _run(body)
+
+
+def main() -> None:
+    import index  # noqa: F401  (offline defaults before any model library loads)
+
+    app()
+
+
+if __name__ == "__main__":
+    main()

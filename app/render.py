@@ -1,0 +1,114 @@
+"""HTML for the chat: answers with clickable markers, and the sources panel.
+
+Everything that comes from an article (titles, outlets, urls, passage text) is escaped here:
+it is shown as text, never interpreted as HTML, Markdown or script.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlparse
+
+from qa.types import Answer, Citation
+
+_MARKER = re.compile(r" \[(\d+)\]")
+
+
+def _e(s: object) -> str:
+    return html.escape("" if s is None else str(s), quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """The url if it is a plain http(s) link, else None (``javascript:`` and the like are refused)."""
+    try:
+        p = urlparse(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if p.scheme in {"http", "https"} and p.netloc else None
+
+
+def source_id(turn: int, marker: int) -> str:
+    return f"src-{turn}-{marker}"
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """The answer for the chat: escaped sentences, each marker a link to its source card."""
+    if answer.not_found:
+        body = f"<p>{_e(answer.text)}</p>"
+        if answer.closest:
+            body += '<p class="qa-note">The closest passages are listed beside the chat, marked as not answering.</p>'
+    else:
+        text = _e(answer.text)
+        text = _MARKER.sub(
+            lambda m: f' <a class="qa-marker" href="#{source_id(turn, int(m.group(1)))}" data-target="{source_id(turn, int(m.group(1)))}">[{m.group(1)}]</a>',
+            text,
+        )
+        body = f"<p>{text}</p>"
+    if answer.searched and answer.searched != answer.question:
+        body += f'<p class="qa-searched">Searched for: {_e(answer.searched)}</p>'
+    return body
+
+
+def _card(c: Citation, turn: int, nearest: bool) -> str:
+    s, e = c.quote_in_passage
+    passage = f"{_e(c.passage[:s])}<mark>{_e(c.passage[s:e])}</mark>{_e(c.passage[e:])}" if not nearest else _e(c.passage)
+    meta = " · ".join(_e(x) for x in (c.source, c.date) if x)
+    url = safe_url(c.url) if c.url else None
+    link = f' <a href="{_e(url)}" target="_blank" rel="noopener noreferrer nofollow">{_e(url)}</a>' if url else (f" <span class='qa-url'>{_e(c.url)}</span>" if c.url else "")
+    label = "nearest passage, does not answer" if nearest else f"[{c.marker}]"
+    return (
+        f'<div class="qa-source{" qa-nearest" if nearest else ""}" id="{source_id(turn, c.marker)}">'
+        f'<div class="qa-source-head"><span class="qa-label">{_e(label)}</span> <b>{_e(c.title)}</b></div>'
+        f'<div class="qa-meta">{meta}{link}</div>'
+        f'<div class="qa-passage">{passage}</div>'
+        f'<div class="qa-span">article <code>{_e(c.article_id)}</code>, characters {c.start}–{c.end}</div>'
+        "</div>"
+    )
+
+
+def sources_html(answer: Answer | None, turn: int) -> str:
+    """The sources panel: only the passages the answer cites (or the nearest, marked as such)."""
+    if answer is None:
+        return '<div class="qa-sources"><p class="qa-note">Sources of the latest answer appear here.</p></div>'
+    if answer.citations:
+        cards = "".join(_card(c, turn, nearest=False) for c in answer.citations)
+        head = f"<h4>Sources ({len(answer.citations)})</h4>"
+    elif answer.closest:
+        cards = "".join(_card(c, turn, nearest=True) for c in answer.closest)
+        head = "<h4>Not in the articles: nearest passages</h4>"
+    else:
+        cards, head = "", "<h4>No sources</h4>"
+    return f'<div class="qa-sources">{head}{cards}</div>'
+
+
+def error_html(message: str) -> str:
+    return f'<p class="qa-error">⚠ {_e(message)}</p>'
+
+
+CSS = """
+.qa-sources { max-height: 70vh; overflow-y: auto; }
+.qa-source { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 10px; margin: 8px 0; }
+.qa-source.qa-focus { outline: 3px solid #f59e0b; }
+.qa-nearest { opacity: 0.8; border-style: dashed; }
+.qa-meta, .qa-span, .qa-searched, .qa-note { color: #57606a; font-size: 0.85em; }
+.qa-passage { white-space: pre-wrap; margin-top: 4px; }
+.qa-passage mark { background: #fff3b0; padding: 0 1px; }
+.qa-error { color: #b42318; font-weight: 600; }
+.qa-marker { text-decoration: none; font-weight: 600; }
+"""
+
+HEAD_JS = """
+<script>
+document.addEventListener('click', function (ev) {
+  const a = ev.target.closest && ev.target.closest('a.qa-marker');
+  if (!a) return;
+  ev.preventDefault();
+  const el = document.getElementById(a.dataset.target);
+  if (!el) return;
+  document.querySelectorAll('.qa-source.qa-focus').forEach(x => x.classList.remove('qa-focus'));
+  el.classList.add('qa-focus');
+  el.scrollIntoView({behavior: 'smooth', block: 'center'});
+}, true);
+</script>
+"""

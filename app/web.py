@@ -1,0 +1,233 @@
+"""The Gradio web chat: answers with clickable citations, sources panel, follow-ups, filters,
+corpus management (upload with progress, article table, delete), export, and the ``/ask`` API."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from app.render import CSS, HEAD_JS, answer_html, error_html, sources_html  # noqa: E402
+from app.uploads import accept  # noqa: E402
+from qa.assistant import Assistant, check_question, make_filters  # noqa: E402
+from qa.chat import Conversation, rewrite  # noqa: E402
+from qa.errors import USER_ERRORS, IndexNotFound  # noqa: E402
+
+ARTICLE_COLUMNS = ["title", "outlet", "date", "passages", "id"]
+
+
+class ChatBackend:
+    """The functions behind the UI, independent of Gradio so they can be tested in-process."""
+
+    def __init__(self, assistant: Assistant):
+        self.assistant = assistant
+        self._ingest_lock = threading.Lock()
+
+    # ----- chat -----
+    def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None):
+        """One chat turn. Returns ``(conv, answer_html, sources_html, error_message)``."""
+        conv = conv if conv is not None else Conversation()
+        try:
+            q = check_question(question)
+            filters = make_filters(sources or None, since or None, until or None)
+            searched = rewrite(q, conv.searched_history())
+            answer = self.assistant.ask(
+                q, searched=searched if searched != q else None,
+                sources=filters.sources if filters else None,
+                since=filters.since if filters else None, until=filters.until if filters else None,
+            )
+        except USER_ERRORS as exc:
+            return conv, None, None, str(exc)
+        conv.turns.append(answer)
+        turn = len(conv.turns)
+        return conv, answer_html(answer, turn), sources_html(answer, turn), None
+
+    def api_ask(self, question, sources=None, since=None, until=None) -> dict:
+        """The ``/ask`` API: ``Answer.to_dict()``, or ``{"error": message}``."""
+        try:
+            return self.assistant.ask(question, sources=sources or None, since=since or None, until=until or None).to_dict()
+        except USER_ERRORS as exc:
+            return {"error": str(exc)}
+
+    # ----- corpus -----
+    def articles_table(self) -> list[list]:
+        try:
+            rows = self.assistant.snapshot().articles()
+        except IndexNotFound:
+            return []
+        return [[r["title"], r["source"], r["date"] or "", r["passages"], r["id"]] for r in rows]
+
+    def sources(self) -> list[str]:
+        try:
+            return self.assistant.snapshot().sources()
+        except USER_ERRORS:
+            return []
+
+    def stats_text(self) -> str:
+        try:
+            s = self.assistant.stats()
+        except IndexNotFound:
+            return "No index yet: upload articles to start."
+        except USER_ERRORS as exc:
+            return f"Index problem: {exc}"
+        mb = s["bytes_on_disk"] / 2**20
+        return (
+            f"{s['articles']} articles · {s['passages']} passages · {len(s['sources'])} outlets · "
+            f"model {s['model']} ({s['index_type']}) · {mb:.1f} MB · updated {s['updated']}"
+        )
+
+    def upload(self, files: list[str] | None, progress=None) -> str:
+        """Ingest uploaded files; returns a report (accepted, rejected with reasons)."""
+        files = files or []
+        if not files:
+            return "No files selected."
+        server = self.assistant.settings.server
+        dest = Path(self.assistant.settings.home) / "uploads"
+        accepted, rejected = accept(files, dest, max_files=server.max_upload_files, max_mb=server.max_upload_mb)
+        lines = [f"Rejected {r.name}: {r.reason}" for r in rejected]
+        if accepted:
+            def report_progress(stage, done, total, extra):
+                if progress is not None:
+                    progress((done, total or len(accepted)), desc=f"ingesting: {extra.get('embedded', 0)} passages embedded")
+
+            with self._ingest_lock:
+                try:
+                    rep = self.assistant.ingest(accepted, progress=report_progress, total=len(accepted))
+                except USER_ERRORS as exc:
+                    return "\n".join([f"Ingest failed: {exc}", *lines])
+            lines.insert(0, f"Ingested: {rep.summary()}")
+            lines += [f"Skipped {Path(s.path).name}: {s.reason}" for s in rep.skipped]
+        return "\n".join(lines)
+
+    def delete(self, article_id: str | None) -> str:
+        if not article_id or not article_id.strip():
+            return "Choose an article id to delete."
+        try:
+            removed = self.assistant.remove([article_id.strip()])
+        except USER_ERRORS as exc:
+            return f"Delete failed: {exc}"
+        return f"Deleted {article_id}." if removed else f"No article with id {article_id!r}."
+
+    @staticmethod
+    def export(conv: Conversation | None, last_only: bool = False) -> str | None:
+        """Write the conversation (or its last answer) as Markdown; returns the file path."""
+        if conv is None or not conv.turns:
+            return None
+        text = conv.turns[-1].to_markdown() if last_only else conv.to_markdown()
+        fd, path = tempfile.mkstemp(prefix="answer-" if last_only else "conversation-", suffix=".md")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return path
+
+
+def build(assistant: Assistant):
+    """Build the Gradio Blocks app."""
+    import gradio as gr
+
+    backend = ChatBackend(assistant)
+
+    with gr.Blocks(title="analyst-qa") as demo:
+        conv_state = gr.State(None)
+        gr.Markdown("## analyst-qa — ask your articles\nEvery sentence of an answer cites the passage it comes from. Click a marker to see its source.")
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(label="Conversation", height=520, sanitize_html=True, elem_id="qa-chat")
+                    with gr.Row():
+                        question = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="qa-question", max_length=2000)
+                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
+                    error = gr.HTML("", elem_id="qa-error")
+                    with gr.Accordion("Filters (apply to the next question)", open=False):
+                        source_filter = gr.Dropdown(choices=backend.sources(), multiselect=True, label="Outlets", elem_id="qa-sources-filter")
+                        with gr.Row():
+                            since = gr.Textbox(label="Published from (YYYY-MM-DD)", elem_id="qa-since")
+                            until = gr.Textbox(label="Published until (YYYY-MM-DD)", elem_id="qa-until")
+                    with gr.Row():
+                        export_conv = gr.DownloadButton("Download conversation (.md)", elem_id="qa-export-conv")
+                        export_last = gr.DownloadButton("Download last answer (.md)", elem_id="qa-export-last")
+                        clear = gr.Button("New conversation")
+                with gr.Column(scale=2):
+                    sources_panel = gr.HTML(sources_html(None, 0), elem_id="qa-sources-panel")
+        with gr.Tab("Articles"):
+            stats = gr.Markdown(backend.stats_text(), elem_id="qa-stats")
+            upload = gr.File(label="Upload articles (.txt .md .html .json .jsonl .pdf)", file_count="multiple", type="filepath", elem_id="qa-upload")
+            upload_btn = gr.Button("Ingest uploaded files", variant="primary", elem_id="qa-ingest")
+            upload_report = gr.Textbox(label="Ingest report", lines=4, interactive=False, elem_id="qa-upload-report")
+            table = gr.Dataframe(value=backend.articles_table(), headers=ARTICLE_COLUMNS, interactive=False, wrap=True, elem_id="qa-articles")
+            with gr.Row():
+                delete_id = gr.Textbox(label="Article id to delete", scale=3, elem_id="qa-delete-id")
+                delete_btn = gr.Button("Delete", variant="stop", scale=1, elem_id="qa-delete")
+
+        def on_ask(q, history, conv, srcs, s, u):
+            history = list(history or [])
+            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u)
+            if err:
+                return history, conv, gr.update(), error_html(err), gr.update(), gr.update(), gr.update()
+            history += [{"role": "user", "content": _plain(q)}, {"role": "assistant", "content": ans_html}]
+            return (history, conv, src_html, "", "", backend.export(conv), backend.export(conv, last_only=True))
+
+        ask_inputs = [question, chat, conv_state, source_filter, since, until]
+        ask_outputs = [chat, conv_state, sources_panel, error, question, export_conv, export_last]
+        send.click(on_ask, ask_inputs, ask_outputs, api_visibility="private")
+        question.submit(on_ask, ask_inputs, ask_outputs, api_visibility="private")
+        clear.click(lambda: ([], None, sources_html(None, 0), "", None, None), None,
+                    [chat, conv_state, sources_panel, error, export_conv, export_last], api_visibility="private")
+
+        def on_upload(files, progress=gr.Progress()):
+            report = backend.upload(files, progress=progress)
+            return report, backend.articles_table(), backend.stats_text(), gr.update(choices=backend.sources()), None
+
+        upload_btn.click(on_upload, [upload], [upload_report, table, stats, source_filter, upload], api_visibility="private")
+
+        def on_delete(aid):
+            msg = backend.delete(aid)
+            return msg, backend.articles_table(), backend.stats_text(), gr.update(choices=backend.sources())
+
+        delete_btn.click(on_delete, [delete_id], [upload_report, table, stats, source_filter], api_visibility="private")
+
+        def ask_api(question: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None) -> dict:
+            """Answer a question from the indexed articles; returns Answer.to_dict() (or {"error": ...})."""
+            return backend.api_ask(question, sources, since, until)
+
+        gr.api(ask_api, api_name="ask")
+        demo.load(lambda: (backend.stats_text(), backend.articles_table(), gr.update(choices=backend.sources())),
+                  None, [stats, table, source_filter], api_visibility="private")
+    return demo
+
+
+def _plain(q: str) -> str:
+    import html
+
+    return html.escape(q)
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        from qa.errors import SettingsError
+
+        raise SettingsError("server auth must be 'user:password'")
+    return user, password
+
+
+def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False):
+    """Start the server with the assistant's server settings; returns the Blocks app."""
+    s = assistant.settings.server
+    assistant.warm_up()
+    demo = build(assistant)
+    demo.queue(default_concurrency_limit=8)
+    demo.launch(
+        server_name=s.host, server_port=s.port, share=s.share, auth=parse_auth(s.auth),
+        max_file_size=f"{s.max_upload_mb:g}mb", prevent_thread_lock=not block, quiet=quiet,
+        css=CSS, head=HEAD_JS, footer_links=["api"], show_error=False,
+    )
+    return demo
+
+
+def serve(assistant: Assistant) -> None:
+    launch(assistant, block=True)

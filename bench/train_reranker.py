@@ -1,0 +1,200 @@
+"""Train the built-in passage reranker (a MiniLM cross-encoder) on ../shared/train.
+
+Data: SQuADShifts Reddit and Amazon-review questions with their paragraphs (CC BY 4.0,
+github modestyachts/squadshifts-website). No evaluation data is used.
+
+Steps (each a subcommand):
+  mine    BM25 hard negatives for every question            -> triples.jsonl.gz
+  train   listwise cross-entropy, 1 positive + N negatives  -> a transformers model folder
+          (initialised from all-MiniLM-L6-v2; runs on CUDA when there is one, else on the CPU)
+  export  int8 ONNX of the trained model + tokenizer        -> qa/models/reranker-minilm-int8/
+
+    python bench/train_reranker.py mine --train ../shared/train --out .data/triples.jsonl.gz
+    python bench/train_reranker.py train --triples .data/triples.jsonl.gz --train ../shared/train \\
+        --init MODEL_DIR --out .data/ce
+    python bench/train_reranker.py export --model .data/ce --out qa/models/reranker-minilm-int8
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import time
+from pathlib import Path
+
+DOMAINS = ("squadshifts_reddit", "squadshifts_amazon_reviews")
+
+
+def _jsonl(path: Path):
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def mine(args) -> None:
+    import bm25s
+    import Stemmer
+
+    stem = Stemmer.Stemmer("english")
+    out = []
+    for dom in DOMAINS:
+        paras = _jsonl(Path(args.train) / f"{dom}.paragraphs.jsonl.gz")
+        qs = _jsonl(Path(args.train) / f"{dom}.questions.jsonl.gz")
+        ids = [p["id"] for p in paras]
+        texts = [p["text"] for p in paras]
+        row = {pid: i for i, pid in enumerate(ids)}
+        bm = bm25s.BM25()
+        bm.index(bm25s.tokenize(texts, stopwords="en", stemmer=stem, show_progress=False), show_progress=False)
+        qtok = bm25s.tokenize([q["question"] for q in qs], stopwords="en", stemmer=stem, return_ids=False, show_progress=False)
+        rng = random.Random(13)
+        for q, toks in zip(qs, qtok, strict=True):
+            gold = [row[g] for g in q["gold_doc_ids"] if g in row]
+            if not gold:
+                continue
+            toks = [t for t in toks if t in bm.vocab_dict]
+            negs: list[int] = []
+            if toks:
+                docs, _ = bm.retrieve([toks], k=min(30, len(texts)), show_progress=False)
+                negs = [int(d) for d in docs[0] if int(d) not in gold][: args.negatives - 1]
+            while len(negs) < args.negatives:
+                r = rng.randrange(len(texts))
+                if r not in gold and r not in negs:
+                    negs.append(r)
+            out.append({"q": q["question"], "d": dom, "pos": gold[0], "neg": negs})
+        print(f"{dom}: {len(qs)} questions, {len(paras)} paragraphs")
+    random.Random(7).shuffle(out)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(args.out, "wt", encoding="utf-8") as fh:
+        for r in out:
+            fh.write(json.dumps(r) + "\n")
+    print(f"wrote {len(out)} triples to {args.out}")
+
+
+def train(args) -> None:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(0)
+    paras = {d: [p["text"] for p in _jsonl(Path(args.train) / f"{d}.paragraphs.jsonl.gz")] for d in DOMAINS}
+    rows = [
+        {"q": r["q"], "pos": paras[r["d"]][r["pos"]], "neg": [paras[r["d"]][i] for i in r["neg"]]}
+        for r in _jsonl(Path(args.triples))
+    ]
+    n_val = max(200, len(rows) // 20)
+    val, tr = rows[:n_val], rows[n_val:]
+    tok = AutoTokenizer.from_pretrained(args.init)
+    model = AutoModelForSequenceClassification.from_pretrained(args.init, num_labels=1, torch_dtype=torch.float32).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    group = 1 + args.group_negatives
+    steps = args.epochs * (len(tr) // args.batch)
+    sched = get_linear_schedule_with_warmup(opt, int(0.1 * steps), steps)
+
+    def encode(batch):
+        qs, ps = [], []
+        for r in batch:
+            negs = r["neg"][: args.group_negatives]
+            for p in [r["pos"], *negs]:
+                qs.append(r["q"])
+                ps.append(p)
+        enc = tok(qs, ps, truncation="only_second", max_length=args.max_length, padding=True, return_tensors="pt")
+        return {k: v.to(device) for k, v in enc.items()}
+
+    def evaluate() -> float:
+        model.eval()
+        rr = []
+        with torch.no_grad():
+            for i in range(0, len(val), 32):
+                b = val[i : i + 32]
+                with torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
+                    s = model(**encode(b)).logits.float().view(len(b), group)
+                ranks = (s > s[:, :1]).sum(1) + 1
+                rr.extend((1.0 / ranks.float()).tolist())
+        model.train()
+        return sum(rr) / len(rr)
+
+    print(f"device {device}; {len(tr)} train / {len(val)} validation questions; val MRR before: {evaluate():.4f}")
+    model.train()
+    t0 = time.time()
+    step = 0
+    for epoch in range(args.epochs):
+        random.Random(epoch).shuffle(tr)
+        for i in range(0, len(tr) - args.batch + 1, args.batch):
+            b = tr[i : i + args.batch]
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
+                logits = model(**encode(b)).logits.float().view(len(b), group)
+            loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(b), dtype=torch.long, device=device))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            step += 1
+            if args.max_steps and step >= args.max_steps:
+                break
+            if step % 100 == 0:
+                print(f"epoch {epoch} step {step}/{steps} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
+        print(f"epoch {epoch}: val MRR {evaluate():.4f}", flush=True)
+    model.config.id2label = {0: "relevance"}
+    out = Path(args.out)
+    model.to(torch.float16).save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    (out / "training.json").write_text(json.dumps(vars(args) | {"train_questions": len(tr), "seconds": round(time.time() - t0)}, indent=2))
+    print(f"saved to {out}")
+
+
+def export(args) -> None:
+    import shutil
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    src, out = Path(args.model), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = AutoModelForSequenceClassification.from_pretrained(src, torch_dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(src)
+    enc = tok(["a question"], ["a passage of text"], return_tensors="pt")
+    fp32 = out / "model.fp32.onnx"
+    torch.onnx.export(
+        model, (enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]), str(fp32),
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
+        dynamic_axes={k: {0: "batch", 1: "seq"} for k in ("input_ids", "attention_mask", "token_type_ids")} | {"logits": {0: "batch"}},
+        opset_version=17, dynamo=False,
+    )
+    quantize_dynamic(str(fp32), str(out / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+    fp32.unlink()
+    tok.backend_tokenizer.save(str(out / "tokenizer.json"))
+    if (src / "training.json").exists():
+        shutil.copy(src / "training.json", out / "training.json")
+    print(f"wrote {out / 'model.onnx'} ({(out / 'model.onnx').stat().st_size / 2**20:.1f} MiB)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("mine")
+    m.add_argument("--train", default="../shared/train")
+    m.add_argument("--out", default=".data/triples.jsonl.gz")
+    m.add_argument("--negatives", type=int, default=15)
+    t = sub.add_parser("train")
+    t.add_argument("--triples", default=".data/triples.jsonl.gz")
+    t.add_argument("--init", required=True)
+    t.add_argument("--train", default="../shared/train")
+    t.add_argument("--out", default=".data/ce")
+    t.add_argument("--epochs", type=int, default=2)
+    t.add_argument("--batch", type=int, default=32)
+    t.add_argument("--group-negatives", type=int, default=15)
+    t.add_argument("--lr", type=float, default=4e-5)
+    t.add_argument("--max-length", type=int, default=256)
+    t.add_argument("--max-steps", type=int, default=0, help="stop each epoch after this many steps (smoke tests)")
+    e = sub.add_parser("export")
+    e.add_argument("--model", default=".data/ce")
+    e.add_argument("--out", default="qa/models/reranker-minilm-int8")
+    args = ap.parse_args()
+    {"mine": mine, "train": train, "export": export}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

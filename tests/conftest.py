@@ -1,0 +1,93 @@
+"""Shared fixtures: the real default model and real indexes built once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "corpus" / "articles"
+SEED_QUESTIONS = {
+    "Who attacked Tel Khanzir, and why?": ("syria-direct-2015-03-tel-khanzir", ["Tel Khanzir"]),
+    "How many IS fighters were reportedly killed near Kobani?": ("syria-direct-2015-03-kobani-villages", ["43"]),
+    "Which regime unit defected in Idlib and where was it based?": ("syria-direct-2015-03-idlib-defection", ["Ma’amal al-Qarmeed"]),
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_home(tmp_path_factory):
+    """No test touches the user's real data home."""
+    home = tmp_path_factory.mktemp("default-home")
+    old = os.environ.get("QA_HOME")
+    os.environ["QA_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("QA_HOME", None)
+    else:
+        os.environ["QA_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from index.embed import make_embedder
+
+    e = make_embedder()
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory, embedder):
+    """A home with the three bundled articles, built once (read-only for tests)."""
+    from qa import Assistant
+
+    home = tmp_path_factory.mktemp("sample-home")
+    a = Assistant(home=home)
+    a._embedder = embedder
+    report = a.ingest(SAMPLE)
+    assert report.added == 3
+    return home
+
+
+@pytest.fixture(scope="session")
+def sample(sample_home, embedder):
+    """An Assistant over the sample home (shared; do not write to it)."""
+    from qa import Assistant
+
+    a = Assistant(home=sample_home)
+    a._embedder = embedder
+    return a
+
+
+@pytest.fixture
+def fresh(tmp_path, embedder):
+    """An Assistant over a new empty home (write freely)."""
+    from qa import Assistant
+
+    def make(**overrides):
+        a = Assistant(home=tmp_path / "home", **overrides)
+        a._embedder = embedder
+        return a
+
+    return make
+
+
+@pytest.fixture
+def sample_copy(tmp_path):
+    """A writable copy of the bundled articles."""
+    dst = tmp_path / "articles"
+    shutil.copytree(SAMPLE, dst)
+    return dst
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

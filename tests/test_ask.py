@@ -1,0 +1,110 @@
+"""Asking: cited answers on the seed questions, 'not in the corpus', bad questions, the API shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus import load_articles
+from qa import Answer, BadFilter, BadQuestion
+from tests.conftest import SAMPLE, SEED_QUESTIONS
+
+ARTICLES = {a.id: a for a in load_articles(SAMPLE).articles}
+
+
+@pytest.mark.parametrize("question", list(SEED_QUESTIONS))
+def test_seed_questions_cite_the_right_article_and_span(sample, question):
+    article_id, words = SEED_QUESTIONS[question]
+    ans = sample.ask(question)
+    assert not ans.not_found and ans.citations
+    assert ans.citations[0].article_id == article_id
+    for c in ans.citations:
+        assert f"[{c.marker}]" in ans.text
+        text = ARTICLES[c.article_id].text
+        assert text[c.start : c.end] == c.quote  # the span is exact
+        assert c.quote in c.passage
+    cited_text = " ".join(c.quote for c in ans.citations if c.article_id == article_id)
+    for w in words:
+        assert w in cited_text, f"{w!r} not in the cited sentences: {cited_text}"
+
+
+def test_tel_khanzir_answer_says_who_and_why(sample):
+    ans = sample.ask("Who attacked Tel Khanzir, and why?")
+    quotes = " ".join(c.quote for c in ans.citations)
+    assert "IS" in quotes
+    assert "supply line" in quotes or "close the door" in quotes or "isolate" in quotes
+
+
+def test_not_in_corpus_says_so_and_lists_closest(sample):
+    ans = sample.ask("What is the capital of France?")
+    assert ans.not_found
+    assert ans.text == "The indexed articles do not answer this."
+    assert ans.citations == ()
+    assert 1 <= len(ans.closest) <= 3
+    d = ans.to_dict()
+    assert d["not_found"] is True and d["citations"] == [] and len(d["closest"]) >= 1
+
+
+def test_to_dict_has_the_documented_fields(sample):
+    d = sample.ask("Which regime unit defected in Idlib and where was it based?").to_dict()
+    assert set(d) >= {"question", "text", "not_found", "citations"}
+    c = d["citations"][0]
+    assert set(c) >= {"marker", "article_id", "title", "source", "date", "url", "passage", "quote", "start", "end", "score"}
+    assert c["source"] == "Syria Direct" and c["date"] == "2015-03-25"
+
+
+def test_markdown_lists_numbered_sources(sample):
+    md = sample.ask("How many IS fighters were reportedly killed near Kobani?").to_markdown()
+    assert "**Sources**" in md and "[1]" in md and "Syria Direct" in md
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t", "x" * 100_000, None, 42])
+def test_bad_questions_are_refused_clearly(sample, bad):
+    with pytest.raises(BadQuestion):
+        sample.ask(bad)
+
+
+@pytest.mark.parametrize("kwargs", [{"since": "yesterday"}, {"since": 5}, {"sources": 3}, {"since": "2020-02-01", "until": "2020-01-01"}, {"k": 0}, {"k": "5"}])
+def test_bad_filters_are_refused_clearly(sample, kwargs):
+    with pytest.raises(BadFilter):
+        sample.ask("Who attacked Tel Khanzir?", **kwargs)
+
+
+def test_filters_that_exclude_everything_give_not_found(sample):
+    ans = sample.ask("Who attacked Tel Khanzir?", sources=["Reuters"])
+    assert ans.not_found and not ans.closest
+
+
+def test_module_level_ask_uses_qa_home(monkeypatch, sample_home):
+    import qa.assistant as mod
+
+    monkeypatch.setenv("QA_HOME", str(sample_home))
+    monkeypatch.setattr(mod, "_default", None)
+    from qa import ask
+
+    ans = ask("How many IS fighters were reportedly killed near Kobani?")
+    assert isinstance(ans, Answer) and ans.citations[0].article_id == "syria-direct-2015-03-kobani-villages"
+
+
+def test_audit_log_records_each_answer(sample):
+    import json
+
+    sample.ask("Who attacked Tel Khanzir?")
+    last = json.loads(sample.paths.audit.read_text().strip().splitlines()[-1])
+    assert last["question"] == "Who attacked Tel Khanzir?"
+    assert last["index_version"] == sample.snapshot().manifest.digest
+    assert last["retrieved"] and set(last["cited"]) <= set(last["retrieved"])
+
+
+def test_llama_index_retriever_carries_citation_metadata(sample):
+    from llama_index.core.retrievers import BaseRetriever
+
+    retriever = sample.as_retriever(similarity_top_k=3)
+    assert isinstance(retriever, BaseRetriever)
+    nodes = retriever.retrieve("Who attacked Tel Khanzir?")
+    assert 1 <= len(nodes) <= 3
+    top = nodes[0]
+    md = top.node.metadata
+    assert md["article_id"] == "syria-direct-2015-03-tel-khanzir"
+    assert {"title", "source", "date", "url", "start", "end"} <= set(md)
+    assert ARTICLES[md["article_id"]].text[md["start"] : md["end"]] == top.node.get_content()
+    assert top.score is not None

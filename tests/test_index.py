@@ -1,0 +1,175 @@
+"""The on-disk index: incremental ingest, deletes, filters, integrity, crash safety, locking."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from corpus import Article
+from index.errors import IndexBusy, IndexCorrupt, IndexNotFound, ModelMismatch
+from index.store import IndexSnapshot
+from index.types import Filters
+from tests.conftest import ROOT, SAMPLE
+
+
+def test_sample_index_is_consistent(sample):
+    snap = sample.snapshot()
+    assert snap.check() == []
+    m = snap.manifest
+    assert (m.articles, m.model, m.dim, m.index_type) == (3, "sentence-transformers/all-MiniLM-L6-v2", 384, "flat")
+    assert m.chunking["max_tokens"] == 200
+    assert snap.dense.ntotal == snap.lexical.size == m.passages
+
+
+def test_faiss_top_k_equals_numpy_brute_force(sample, embedder):
+    snap = sample.snapshot()
+    pids = snap.meta["pids"]
+    vecs = snap.vectors(pids)
+    for q in ["Who attacked Tel Khanzir?", "defection of regime soldiers", "coalition air strikes"]:
+        qv = embedder.embed_query(q)
+        got, scores = snap.search_dense(qv, 4)
+        brute = vecs @ qv
+        order = np.argsort(-brute)[:4]
+        assert list(got) == list(pids[order])
+        assert np.allclose(scores, brute[order], atol=1e-5)
+
+
+def test_reingest_embeds_nothing_and_changed_article_reembeds_only_its_passages(fresh, sample_copy):
+    a = fresh()
+    first = a.ingest(sample_copy)
+    assert first.added == 3 and first.passages_embedded > 0
+    again = a.ingest(sample_copy)
+    assert (again.added, again.replaced, again.unchanged, again.passages_embedded) == (0, 0, 3, 0)
+    f = sample_copy / "syria-direct-2015-03-kobani-villages.txt"
+    f.write_text(f.read_text().replace("43 IS fighters", "44 IS fighters"))
+    changed = a.ingest(sample_copy)
+    assert (changed.added, changed.replaced, changed.unchanged) == (0, 1, 2)
+    n_kobani = a.snapshot().article("syria-direct-2015-03-kobani-villages")["passages"]
+    assert 1 <= changed.passages_embedded <= n_kobani  # only the passages whose text changed
+    snap = a.snapshot()
+    assert snap.check() == []
+    assert any("44 IS fighters" in p.text for p in snap.passages(snap.meta["pids"]))
+    assert not any("43 IS fighters" in p.text for p in snap.passages(snap.meta["pids"]))
+
+
+def test_delete_removes_passages_from_both_searches(fresh, embedder):
+    a = fresh()
+    a.ingest(SAMPLE)
+    before = a.snapshot().manifest.passages
+    assert a.remove(["syria-direct-2015-03-idlib-defection"]) == ["syria-direct-2015-03-idlib-defection"]
+    snap = a.snapshot()
+    assert snap.check() == []
+    assert snap.manifest.passages < before and snap.manifest.articles == 2
+    qv = embedder.embed_query("regime company defects in Idlib")
+    d_pids, _ = snap.search_dense(qv, 10)
+    b_pids, _ = snap.search_lexical("Idlib Qarmeed defected", 10)
+    ids = {p.article_id for p in snap.passages(list(d_pids) + list(b_pids))}
+    assert "syria-direct-2015-03-idlib-defection" not in ids
+    assert a.remove(["no-such-id"]) == []
+
+
+def test_filters_by_outlet_and_date_inside_both_searches(fresh, embedder):
+    a = fresh()
+    arts = [
+        Article(f"n{i}", f"Harbour report {i}", f"The harbour of Qarmeed handled {i} ships this week. Officials praised the crews.",
+                source="Wire A" if i % 2 else "Wire B", date=f"2024-01-{i + 1:02d}")
+        for i in range(12)
+    ]
+    a.ingest(arts)
+    snap = a.snapshot()
+    f = Filters(sources=("wire a",), since="2024-01-03", until="2024-01-10")
+    mask = snap.mask(f)
+    qv = embedder.embed_query("harbour ships")
+    d_pids, _ = snap.search_dense(qv, 3, mask)
+    b_pids, _ = snap.search_lexical("harbour ships", 3, mask)
+    for pids in (d_pids, b_pids):
+        assert len(pids) == 3  # still k results
+        for p in snap.passages(pids):
+            assert p.source == "Wire A" and "2024-01-03" <= p.date <= "2024-01-10"
+    hits = a.retrieve("harbour ships", k=4, sources=["Wire B"], until="2024-01-06")
+    assert len(hits) == 3 and all(h.passage.source == "Wire B" and h.passage.date <= "2024-01-06" for h in hits)
+
+
+def test_missing_index_says_to_ingest(fresh):
+    with pytest.raises(IndexNotFound, match="qa ingest"):
+        fresh().ask("anything?")
+
+
+def test_other_model_is_refused_with_both_names(sample_home):
+    with pytest.raises(ModelMismatch) as err:
+        IndexSnapshot.open(sample_home, expected_model="intfloat/e5-small")
+    assert "intfloat/e5-small" in str(err.value) and "all-MiniLM-L6-v2" in str(err.value)
+
+
+@pytest.mark.parametrize("damage", ["truncate-faiss", "delete-bm25", "garbage-manifest", "delete-db"])
+def test_corrupt_index_is_a_clear_error(fresh, damage):
+    a = fresh()
+    a.ingest(SAMPLE)
+    home = a.paths.home
+    m = json.loads(a.paths.manifest.read_text())
+    if damage == "truncate-faiss":
+        f = home / "data" / m["files"]["faiss"]
+        f.write_bytes(f.read_bytes()[:100])
+    elif damage == "delete-bm25":
+        import shutil
+
+        shutil.rmtree(home / "data" / m["files"]["lexical"])
+    elif damage == "garbage-manifest":
+        a.paths.manifest.write_text("{not json")
+    else:
+        a.paths.db.unlink()
+    with pytest.raises(IndexCorrupt):
+        IndexSnapshot.open(home)
+
+
+def test_second_writer_is_refused_while_one_holds_the_lock(fresh):
+    a = fresh()
+    a.ingest(SAMPLE)
+    with a.writer():
+        with pytest.raises(IndexBusy, match="another ingest"):
+            with a.writer():
+                pass
+
+
+KILL_SCRIPT = """
+import sys
+from qa import Assistant
+from corpus import Article
+a = Assistant(home=sys.argv[1])
+arts = [Article(f"k{i}", f"Report {i}", " ".join(f"Sentence {j} of report {i} about the harbour." for j in range(60))) for i in range(400)]
+print("start", flush=True)
+a.ingest(arts)
+"""
+
+
+def test_ingest_killed_halfway_leaves_previous_index_usable_and_resumes(fresh, tmp_path):
+    a = fresh()
+    a.ingest(SAMPLE)
+    before = a.ask("How many IS fighters were reportedly killed near Kobani?").to_dict()
+    script = tmp_path / "kill.py"
+    script.write_text(KILL_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(a.paths.home)], cwd=ROOT, stdout=subprocess.PIPE)
+    assert proc.stdout.readline().strip() == b"start"
+    deadline = time.time() + 120
+    import sqlite3
+
+    while time.time() < deadline:  # wait until some batches are staged, then kill
+        time.sleep(1)
+        with sqlite3.connect(a.paths.db) as con:
+            if con.execute("SELECT COUNT(*) FROM staged").fetchone()[0] >= 64:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    snap = IndexSnapshot.open(a.paths.home)
+    assert snap.check() == [] and snap.manifest.articles == 3
+    assert a.ask("How many IS fighters were reportedly killed near Kobani?").to_dict() == before
+    with sqlite3.connect(a.paths.db) as con:
+        staged = con.execute("SELECT COUNT(*) FROM staged").fetchone()[0]
+    assert staged >= 64  # finished batches were kept for the next run

@@ -29,10 +29,10 @@ def sniff(path: Path, suffix: str) -> str | None:
     head = path.open("rb").read(4096)
     if suffix == ".pdf":
         return None if head.startswith(b"%PDF-") else "not a PDF (no %PDF header)"
-    if b"\x00" in head:
-        return "binary content, not text"
     if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"\x7fELF", b"MZ")):
         return "an archive or program, not text"
+    if b"\x00" in head:
+        return "binary content, not text"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -41,30 +41,51 @@ def answer_html(answer: Answer, turn: int) -> str:
     else:
         text = _e(answer.text)
         text = _MARKER.sub(
-            lambda m: f' <a class="qa-marker" href="#{source_id(turn, int(m.group(1)))}" data-target="{source_id(turn, int(m.group(1)))}">[{m.group(1)}]</a>',
+            lambda m: f' <a class="qa-marker" href="#{source_id(turn, int(m.group(1)))}">[{m.group(1)}]</a>',
             text,
         )
         body = f"<p>{text}</p>"
     if answer.searched and answer.searched != answer.question:
         body += f'<p class="qa-searched">Searched for: {_e(answer.searched)}</p>'
-    return body
+    return f'<div class="qa-answer">{body}</div>'
 
 
-def _card(c: Citation, turn: int, nearest: bool) -> str:
-    s, e = c.quote_in_passage
-    passage = f"{_e(c.passage[:s])}<mark>{_e(c.passage[s:e])}</mark>{_e(c.passage[e:])}" if not nearest else _e(c.passage)
+def _highlight(passage: str, spans: list[tuple[int, int]]) -> str:
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        if s < pos:
+            continue
+        out.append(_e(passage[pos:s]))
+        out.append(f"<mark>{_e(passage[s:e])}</mark>")
+        pos = e
+    out.append(_e(passage[pos:]))
+    return "".join(out)
+
+
+def _card(group: list[Citation], turn: int, nearest: bool) -> str:
+    c = group[0]
+    passage = _e(c.passage) if nearest else _highlight(c.passage, [g.quote_in_passage for g in group])
     meta = " · ".join(_e(x) for x in (c.source, c.date) if x)
     url = safe_url(c.url) if c.url else None
     link = f' <a href="{_e(url)}" target="_blank" rel="noopener noreferrer nofollow">{_e(url)}</a>' if url else (f" <span class='qa-url'>{_e(c.url)}</span>" if c.url else "")
-    label = "nearest passage, does not answer" if nearest else f"[{c.marker}]"
+    label = "nearest passage, does not answer" if nearest else " ".join(f"[{g.marker}]" for g in group)
+    anchors = "".join(f'<span id="{source_id(turn, g.marker)}"></span>' for g in group[1:])
+    spans = ", ".join(f"{g.start}–{g.end}" for g in group) if not nearest else f"{c.passage_start}–{c.passage_start + len(c.passage)}"
     return (
-        f'<div class="qa-source{" qa-nearest" if nearest else ""}" id="{source_id(turn, c.marker)}">'
+        f'<div class="qa-source{" qa-nearest" if nearest else ""}" id="{source_id(turn, c.marker)}">{anchors}'
         f'<div class="qa-source-head"><span class="qa-label">{_e(label)}</span> <b>{_e(c.title)}</b></div>'
         f'<div class="qa-meta">{meta}{link}</div>'
         f'<div class="qa-passage">{passage}</div>'
-        f'<div class="qa-span">article <code>{_e(c.article_id)}</code>, characters {c.start}–{c.end}</div>'
+        f'<div class="qa-span">article <code>{_e(c.article_id)}</code>, characters {spans}</div>'
         "</div>"
     )
+
+
+def _by_passage(citations) -> list[list[Citation]]:
+    groups: dict[tuple[str, int], list[Citation]] = {}
+    for c in citations:
+        groups.setdefault((c.article_id, c.passage_start), []).append(c)
+    return list(groups.values())
 
 
 def sources_html(answer: Answer | None, turn: int) -> str:
@@ -72,10 +93,11 @@ def sources_html(answer: Answer | None, turn: int) -> str:
     if answer is None:
         return '<div class="qa-sources"><p class="qa-note">Sources of the latest answer appear here.</p></div>'
     if answer.citations:
-        cards = "".join(_card(c, turn, nearest=False) for c in answer.citations)
-        head = f"<h4>Sources ({len(answer.citations)})</h4>"
+        groups = _by_passage(answer.citations)
+        cards = "".join(_card(g, turn, nearest=False) for g in groups)
+        head = f"<h4>Sources: {len(groups)} passage{'s' if len(groups) != 1 else ''}</h4>"
     elif answer.closest:
-        cards = "".join(_card(c, turn, nearest=True) for c in answer.closest)
+        cards = "".join(_card([c], turn, nearest=True) for c in answer.closest)
         head = "<h4>Not in the articles: nearest passages</h4>"
     else:
         cards, head = "", "<h4>No sources</h4>"
@@ -104,8 +126,9 @@ document.addEventListener('click', function (ev) {
   const a = ev.target.closest && ev.target.closest('a.qa-marker');
   if (!a) return;
   ev.preventDefault();
-  const el = document.getElementById(a.dataset.target);
-  if (!el) return;
+  const anchor = document.getElementById((a.getAttribute('href') || '').slice(1));
+  if (!anchor) return;
+  const el = anchor.closest('.qa-source') || anchor;
   document.querySelectorAll('.qa-source.qa-focus').forEach(x => x.classList.remove('qa-focus'));
   el.classList.add('qa-focus');
   el.scrollIntoView({behavior: 'smooth', block: 'center'});

@@ -68,6 +68,8 @@ class Assistant:
     def warm_up(self) -> Assistant:
         """Load the model and the index now (the server does this before its first request)."""
         self.embedder.embed_query("warm up")
+        if self.reranker is not None and hasattr(self.reranker, "warm_up"):
+            self.reranker.warm_up()
         if self.paths.exists():
             self.snapshot()
         return self

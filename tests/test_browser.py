@@ -1,0 +1,93 @@
+"""The chat in a real browser: Debian's Chromium driven by Playwright (skip with -m 'not browser')."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write
+from tests.server import running_server
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+XSS_TITLE = "<img src=x onerror=alert('title')> Qarmeed harbour"
+XSS_BODY = (
+    "The harbour of Qarmeed reopened on Monday <script>alert('body')</script> after repairs. "
+    "Officials said [click me](javascript:alert('link')) the cranes were fixed."
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, sample_home):
+    home = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(sample_home, home)
+    with running_server(home) as (url, _):
+        yield url
+
+
+def _ask(page, question: str, n_answers: int) -> float:
+    t = time.time()
+    page.locator("#qa-question textarea").fill(question)
+    page.locator("#qa-ask").click()
+    page.wait_for_function(f"document.querySelectorAll('#qa-chat .qa-answer').length >= {n_answers}", timeout=60_000)
+    return time.time() - t
+
+
+def test_chat_sources_followup_upload_and_xss(browser, live, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(live, wait_until="load")
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+
+    first = _ask(page, "How many IS fighters were reportedly killed near Kobani?", 1)
+    chat = page.locator("#qa-chat")
+    assert chat.locator(".qa-marker").count() >= 1
+    panel = page.locator("#qa-sources-panel")
+    assert "43 IS fighters" in panel.locator("mark").all_inner_texts()[-1] or "43" in " ".join(panel.locator("mark").all_inner_texts())
+    chat.locator(".qa-marker").last.click()
+    focused = page.locator(".qa-source.qa-focus")
+    focused.wait_for(timeout=5_000)
+    assert focused.locator("mark").count() >= 1
+    page.screenshot(path=str(tmp_path / "chat-with-sources.png"), full_page=True)
+
+    _ask(page, "Why?", 2)
+    assert page.locator("#qa-chat .qa-searched").count() >= 1
+
+    page.get_by_role("tab", name="Articles").click()
+    upload = write(tmp_path / "qarmeed.md", f"# {XSS_TITLE}\n\n{XSS_BODY}\n")
+    page.locator("#qa-upload input[type=file]").set_input_files(str(upload))
+    page.locator("#qa-ingest").click()
+    page.wait_for_function("document.querySelector('#qa-upload-report textarea').value.includes('added')", timeout=120_000)
+    assert "1 added" in page.locator("#qa-upload-report textarea").input_value()
+    page.get_by_text("Qarmeed harbour", exact=False).first.wait_for(timeout=10_000)
+
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "When did the harbour of Qarmeed reopen?", 3)
+    panel_text = panel.inner_text()
+    assert "<script>alert('body')</script>" in panel_text
+    assert "<img src=x onerror=alert('title')>" in panel_text
+    assert panel.locator("script").count() == 0 and panel.locator("img").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.screenshot(path=str(tmp_path / "xss-as-text.png"), full_page=True)
+    assert dialogs == []
+    print(f"time to first answer in the browser: {first:.2f}s; screenshots in {tmp_path}")

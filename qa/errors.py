@@ -1,7 +1,14 @@
 """The domain errors users can see; the CLI and the UI turn them into one-line messages."""
 
 from corpus.errors import CorpusError, UnreadableInput
-from index.errors import IndexBusy, IndexCorrupt, IndexError_, IndexNotFound, ModelError, ModelMismatch
+from index.errors import (
+    IndexBusy,
+    IndexCorrupt,
+    IndexError_,
+    IndexNotFound,
+    ModelError,
+    ModelMismatch,
+)
 
 
 class QAError(Exception):

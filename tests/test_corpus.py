@@ -10,6 +10,7 @@ import pytest
 from corpus import Article, UnreadableInput, load_articles, parse_date
 from tests.conftest import SAMPLE, write
 
+
 def make_pdf(text: str) -> bytes:
     """A valid one-page PDF with ``text`` (offsets and xref computed, as a real writer would)."""
     content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()

@@ -62,7 +62,7 @@ def estimate_total(paths: list[Path]) -> int | None:
     return total or None
 
 
-def ingest_with_progress(assistant, paths: list[Path], quiet: bool = False):
+def ingest_with_progress(assistant, paths: list[Path], quiet: bool = False, embedder=None):
     """Ingest with a progress bar showing articles and passages embedded per second."""
     from tqdm import tqdm
 
@@ -80,7 +80,7 @@ def ingest_with_progress(assistant, paths: list[Path], quiet: bool = False):
         bar.write(msg, file=sys.stderr)
 
     try:
-        report = assistant.ingest(paths, progress=progress, log=log if not quiet else None)
+        report = assistant.ingest(paths, progress=progress, log=log if not quiet else None, embedder=embedder)
     finally:
         bar.close()
     return report
@@ -93,6 +93,9 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     wait: Annotated[float, typer.Option("--wait", help="seconds to wait if another ingest holds the lock")] = 0.0,
+    ray: Annotated[str | None, typer.Option("--ray", metavar="[ADDRESS]",
+                                            help="embed on Ray: a local Ray (bare --ray), or the cluster at ADDRESS")] = None,
+    ray_workers: Annotated[int, typer.Option("--ray-workers", help="Ray embedding actors")] = 2,
 ):
     """Add or update articles in the index (unchanged articles are skipped)."""
 
@@ -103,7 +106,13 @@ def ingest(
             if not p.exists():
                 raise UnreadableInput(f"no such file or folder: {p}")
         a = _assistant(home, index={"lock_timeout": wait})
-        report = ingest_with_progress(a, paths, quiet=quiet or as_json)
+        embedder = None
+        if ray:
+            from index.distributed import RayEmbedder
+
+            e = a.settings.embed
+            embedder = RayEmbedder(e.model, e.backend, address=None if ray == "local" else ray, workers=ray_workers)
+        report = ingest_with_progress(a, paths, quiet=quiet or as_json, embedder=embedder)
         for s in report.skipped:
             typer.echo(f"warning: skipped {s.path}: {s.reason}", err=True)
         if as_json:
@@ -294,10 +303,20 @@ def eval_(
     _run(body)
 
 
+def normalize_argv(argv: list[str]) -> list[str]:
+    """Let ``--ray`` stand alone (a local Ray) as well as take an ADDRESS."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg == "--ray" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+            out.insert(i + 1, "local")
+            break
+    return out
+
+
 def main() -> None:
     import index  # noqa: F401  (offline defaults before any model library loads)
 
-    app()
+    app(args=normalize_argv(sys.argv[1:]), prog_name="qa")
 
 
 if __name__ == "__main__":

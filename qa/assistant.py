@@ -62,7 +62,7 @@ class Assistant:
         elif self._reranker is None:
             from qa.rerank import default_reranker
 
-            self._reranker = default_reranker()
+            self._reranker = default_reranker(self.settings.retrieval.rerank_weight)
         return self._reranker
 
     def warm_up(self) -> Assistant:

@@ -67,7 +67,7 @@ class OnnxCrossEncoderReranker(Reranker):
     ``weight * minmax(cross-encoder) + (1 - weight) * minmax(fusion)``.
     """
 
-    def __init__(self, folder: Path = BUILTIN, weight: float = 0.7, max_length: int = 256, threads: int | None = None):
+    def __init__(self, folder: Path = BUILTIN, weight: float = 0.5, max_length: int = 256, threads: int | None = None):
         self.folder = Path(folder)
         self.name = f"builtin:{self.folder.name}"
         self.weight = weight
@@ -124,6 +124,6 @@ class OnnxCrossEncoderReranker(Reranker):
         return with_rerank_scores(hits, blended)
 
 
-def default_reranker() -> Reranker | None:
+def default_reranker(weight: float = 0.5) -> Reranker | None:
     """The offline reranker used when no ``rerank_model`` is configured."""
-    return OnnxCrossEncoderReranker() if (BUILTIN / "model.onnx").exists() else None
+    return OnnxCrossEncoderReranker(weight=weight) if (BUILTIN / "model.onnx").exists() else None

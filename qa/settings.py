@@ -54,6 +54,7 @@ class RetrievalSettings(_Group):
     rerank: bool = Field(True, description="run the reranking stage")
     rerank_model: str | None = Field(None, description="a sentence-transformers CrossEncoder (hub name or folder); None: the built-in reranker")
     rerank_depth: int = Field(20, gt=0, description="fused candidates the reranker re-scores")
+    rerank_weight: float = Field(0.5, ge=0, le=1, description="built-in reranker: weight of its score against the fusion score")
 
 
 class AnswerSettings(_Group):

@@ -71,10 +71,9 @@ def ingest_with_progress(assistant, paths: list[Path], quiet: bool = False, embe
     start = time.time()
 
     def progress(stage, done, _total, extra):
-        bar.n = done
         rate = extra.get("embedded", 0) / max(time.time() - start, 1e-6)
         bar.set_postfix_str(f"passages {extra.get('embedded', 0)} ({rate:.1f}/s)", refresh=False)
-        bar.refresh()
+        bar.update(done - bar.n)  # tqdm limits the redraws
 
     def log(msg):
         bar.write(msg, file=sys.stderr)
@@ -284,8 +283,7 @@ def eval_(
                 for b in bars.values():
                     b.close()
                 bars[name] = tqdm(total=total, desc=name, unit="q", file=sys.stderr)
-            bars[name].n = done
-            bars[name].refresh()
+            bars[name].update(done - bars[name].n)
 
         try:
             result = evaluate(a, qs, names, progress=progress)

@@ -108,7 +108,7 @@ def main() -> None:
         ing = subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(update), "--home", str(home), "-q"], cwd=ROOT,
                              capture_output=True, text=True)
         ingest_ok = ing.returncode == 0
-        deadline["stop"] = max(deadline["stop"], time.time() + args.seconds / 4)  # keep asking the new version
+        deadline["stop"] = max(deadline["stop"], time.time() + max(15.0, args.seconds / 4))  # keep asking the new version
         for t in threads:
             t.join()
     shutil.rmtree(work, ignore_errors=True)

@@ -173,3 +173,15 @@ def test_ingest_killed_halfway_leaves_previous_index_usable_and_resumes(fresh, t
     with sqlite3.connect(a.paths.db) as con:
         staged = con.execute("SELECT COUNT(*) FROM staged").fetchone()[0]
     assert staged >= 64  # finished batches were kept for the next run
+
+
+def test_data_home_is_user_only(fresh):
+    a = fresh()
+    a.ingest(SAMPLE)
+    assert a.paths.home.stat().st_mode & 0o777 == 0o700
+
+
+def test_no_pickle_is_read_from_disk():
+    """Everything on disk is SQLite, JSON, .npy/.npz (allow_pickle=False) or FAISS's own format."""
+    src = "\n".join(p.read_text() for d in ("qa", "index", "corpus", "app") for p in (ROOT / d).rglob("*.py"))
+    assert "import pickle" not in src and "pickle.load" not in src and "allow_pickle=True" not in src

@@ -20,7 +20,19 @@ FILLER = [
     ("fuel", "Fuel queues stretched for kilometres as petrol stations waited for deliveries from the coast."),
     ("bread", "Bakeries cut the size of loaves to cope with the rising cost of subsidised flour."),
 ]
+# Look-alike names confuse the embedding; only BM25 matches the exact rare name.
+LOOKALIKES = [
+    ("d1", "Zirba residents gathered in the square."),
+    ("d2", "Zarbat villagers gathered at the mosque."),
+    ("d3", "Zirbata townspeople protested at the market."),
+]
+COUNCIL = (
+    "The regional council met on Thursday to discuss the budget for the coming year. Members argued over the cost of "
+    "repairing roads and schools after the winter floods, and several asked for more money for clinics. The session ran "
+    "late into the evening and ended without a vote. A delegate from Zirbat abstained."
+)
 TARGETS = [
+    ("council", COUNCIL),
     ("vexlor", "Residents said the Vexlorian battalion withdrew from the hilltop position near the village."),
     ("medics", "Doctors treating wounded civilians ran out of bandages and antibiotics at the field clinic."),
 ]
@@ -32,7 +44,7 @@ def hybrid_home(tmp_path_factory, embedder):
 
     a = Assistant(home=tmp_path_factory.mktemp("hybrid"))
     a._embedder = embedder
-    arts = [Article(i, f"Report {n}", t, source="Local") for n, (i, t) in enumerate(FILLER + TARGETS)]
+    arts = [Article(i, f"Report {n}", t, source="Local") for n, (i, t) in enumerate(FILLER + LOOKALIKES + TARGETS)]
     a.ingest(arts)
     return a
 
@@ -44,10 +56,10 @@ def _rank(a, q, article_id, **opts):
 
 
 def test_rare_name_dense_misses_and_hybrid_finds(hybrid_home):
-    q = "Vexlorian"
-    assert _rank(hybrid_home, q, "vexlor", dense=False) == 1
-    assert _rank(hybrid_home, q, "vexlor", bm25=False) != 1
-    assert _rank(hybrid_home, q, "vexlor") == 1
+    q = "Zirbat"
+    assert _rank(hybrid_home, q, "council", dense=False) == 1
+    assert _rank(hybrid_home, q, "council", bm25=False) > 1
+    assert _rank(hybrid_home, q, "council") == 1
 
 
 def test_paraphrase_bm25_misses_and_hybrid_finds(hybrid_home):

@@ -72,7 +72,8 @@ def main() -> None:
     states = {"old": 0, "new": 0}
     lock = threading.Lock()
     with running_server(home) as (url, _):
-        deadline = {"stop": time.time() + args.seconds}
+        start = time.time()
+        deadline = {"stop": float("inf")}  # set once the ingest has finished
 
         def session(i: int) -> None:
             rng = random.Random(i)
@@ -108,7 +109,7 @@ def main() -> None:
         ing = subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(update), "--home", str(home), "-q"], cwd=ROOT,
                              capture_output=True, text=True)
         ingest_ok = ing.returncode == 0
-        deadline["stop"] = max(deadline["stop"], time.time() + max(15.0, args.seconds / 4))  # keep asking the new version
+        deadline["stop"] = max(start + args.seconds, time.time() + max(15.0, args.seconds / 4))  # keep asking the new version
         for t in threads:
             t.join()
     shutil.rmtree(work, ignore_errors=True)

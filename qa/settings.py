@@ -39,6 +39,7 @@ class IndexSettings(_Group):
     hnsw_m: int = Field(32, gt=1, description="HNSW graph degree")
     ef_search: int = Field(128, gt=0, description="HNSW search breadth")
     lock_timeout: float = Field(0.0, ge=0, description="seconds an ingest waits for another one to finish")
+    batch_articles: int = Field(256, gt=0, description="articles embedded and staged per batch (the unit a killed ingest resumes from)")
 
 
 class RetrievalSettings(_Group):

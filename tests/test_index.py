@@ -142,7 +142,7 @@ KILL_SCRIPT = """
 import sys
 from qa import Assistant
 from corpus import Article
-a = Assistant(home=sys.argv[1])
+a = Assistant(home=sys.argv[1], index={"batch_articles": 32})
 arts = [Article(f"k{i}", f"Report {i}", " ".join(f"Sentence {j} of report {i} about the harbour." for j in range(60))) for i in range(400)]
 print("start", flush=True)
 a.ingest(arts)
@@ -163,7 +163,7 @@ def test_ingest_killed_halfway_leaves_previous_index_usable_and_resumes(fresh, t
     while time.time() < deadline:  # wait until some batches are staged, then kill
         time.sleep(1)
         with sqlite3.connect(a.paths.db) as con:
-            if con.execute("SELECT COUNT(*) FROM staged").fetchone()[0] >= 64:
+            if con.execute("SELECT COUNT(*) FROM staged").fetchone()[0] >= 64:  # two batches of 32
                 break
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -333,7 +333,8 @@ def parse_date(value: Any) -> str | None:
     if not isinstance(value, str):
         raise ValueError(f"date must be a string, got {type(value).__name__}")
     s = value.strip()
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y"):
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d %B %Y", "%B %d, %Y", "%b %d, %Y",
+                "%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%d-%b-%Y"):
         try:
             return datetime.strptime(s, fmt).date().isoformat()
         except ValueError:
@@ -341,6 +342,12 @@ def parse_date(value: Any) -> str | None:
     try:
         return datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return parsedate_to_datetime(s).date().isoformat()  # RFC 2822, as in RSS feeds
+    except (TypeError, ValueError, IndexError):
         raise ValueError(f"unrecognised date {value!r} (use YYYY-MM-DD)") from None
 
 
@@ -352,13 +359,14 @@ def _article(obj: Any, *, where: str) -> Article:
         raise _Skip("missing 'text' field" if raw_text is None else "'text' must be a string")
     text = _clean_text(raw_text, "text")
     title = _clean_title(_pick(obj, "title"))
+    meta: dict[str, Any] = {}
     try:
         when = parse_date(_pick(obj, "date"))
-    except ValueError as exc:
-        raise _Skip(str(exc)) from None
+    except ValueError:
+        when = None  # keep the article; the date it had stays visible in its metadata
+        meta["date_raw"] = str(_pick(obj, "date"))[:100]
     url = _str(_pick(obj, "url"))
     source = _str(_pick(obj, "source"))
-    meta: dict[str, Any] = {}
     if isinstance(obj.get("metadata"), dict):
         meta.update({str(k): v for k, v in obj["metadata"].items() if _scalar(v)})
     meta.update({str(k): v for k, v in obj.items() if k not in _KNOWN and _scalar(v)})

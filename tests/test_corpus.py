@@ -97,7 +97,8 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_loads(tmp_path):
     assert "invalid JSON" in reasons["bad.jsonl:2"]
     assert "missing 'text'" in reasons["bad.jsonl:3"]
     assert "expected a JSON object" in reasons["bad.jsonl:4"]
-    assert "unrecognised date" in reasons["bad.jsonl:5"]
+    kept = [a for a in report.articles if a.id == "d"][0]  # a bad date does not lose the article
+    assert kept.date is None and kept.metadata["date_raw"] == "yesterday"
     assert "PDF" in reasons["broken.pdf"]
     assert "duplicate article id 'same'" in reasons["dup2.json"]
 
@@ -119,6 +120,8 @@ def test_parse_date_formats():
     assert parse_date("2015/03/25") == "2015-03-25"
     assert parse_date("2015-03-25T12:00:00+02:00") == "2015-03-25"
     assert parse_date("March 25, 2015") == "2015-03-25"
+    assert parse_date("26-FEB-1987 15:01:01.79") == "1987-02-26"
+    assert parse_date("Wed, 25 Mar 2015 10:00:00 +0000") == "2015-03-25"
     assert parse_date(None) is None
     with pytest.raises(ValueError):
         parse_date("not a date")

@@ -184,4 +184,5 @@ def test_data_home_is_user_only(fresh):
 def test_no_pickle_is_read_from_disk():
     """Everything on disk is SQLite, JSON, .npy/.npz (allow_pickle=False) or FAISS's own format."""
     src = "\n".join(p.read_text() for d in ("qa", "index", "corpus", "app") for p in (ROOT / d).rglob("*.py"))
-    assert "import pickle" not in src and "pickle.load" not in src and "allow_pickle=True" not in src
+    word = "pick" + "le"  # spelled apart so that this test does not match its own search
+    assert f"import {word}" not in src and f"{word}.load" not in src and f"allow_{word}=True" not in src

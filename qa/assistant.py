@@ -84,8 +84,8 @@ class Assistant:
                 key = None
             if self._snap is None or key != self._snap_key:
                 snap = IndexSnapshot.open(self.paths.home, expected_model=self.embedder.name)
-                if self._snap is not None:
-                    self._snap.close()
+                # the old snapshot is not closed here: requests in flight may still read it; it is
+                # released (and its SQLite connection closed) when the last of them drops it
                 self._snap, self._snap_key = snap, key
             return self._snap
 

@@ -51,9 +51,9 @@ def main() -> None:
     con = sqlite3.connect(a.paths.db)
     rows = con.execute("SELECT a.title, p.text FROM passages p JOIN articles a ON a.aid = p.aid WHERE p.removed IS NULL").fetchall()
     texts = list(dict.fromkeys(f"{t}\n{p}" for t, p in rows))
-    model = a.embedder.warm_up()
+    a.embedder.warm_up()
     with Timer() as t_raw:
-        model.encode(texts, batch_size=a.settings.embed.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        a.embedder.embed(texts, batch_size=a.settings.embed.batch_size)
     ingest_per_s = report.passages_embedded / t_ingest.s
     raw_per_s = len(texts) / t_raw.s
 

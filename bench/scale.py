@@ -47,7 +47,7 @@ def ingest(home: Path, quick: bool) -> dict:
     sample = [f"{t_}\n{p}" for t_, p in con.execute(
         "SELECT a.title, p.text FROM passages p JOIN articles a ON a.aid=p.aid WHERE p.removed IS NULL ORDER BY p.pid LIMIT 2000")]
     with Timer() as raw:
-        a.embedder.warm_up().encode(sample, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+        a.embedder.embed(sample, batch_size=a.settings.embed.batch_size)
     raw_per_s = len(sample) / raw.s
     ingest_per_s = report.passages_embedded / report.embed_seconds if report.embed_seconds else float("nan")
     wall_per_s = report.passages_embedded / t.s if report.passages_embedded else float("nan")
@@ -59,13 +59,15 @@ def ingest(home: Path, quick: bool) -> dict:
     }
 
 
+def dev_questions(n: int) -> list[str]:
+    with gzip.open(SHARED / "eval/realtimeqa/questions.dev.jsonl.gz", "rt") as fh:
+        return [json.loads(line)["question"] for line in islice(fh, n)]
+
+
 def queries(home: Path, n: int) -> dict:
     from qa import Assistant
 
-    qs = []
-    with gzip.open(SHARED / "eval/realtimeqa/questions.dev.jsonl.gz", "rt") as fh:
-        for line in islice(fh, n):
-            qs.append(json.loads(line)["question"])
+    qs = dev_questions(n)
     t = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "app.cli", "ask", qs[0], "--home", str(home), "--json"], cwd=ROOT,
                          capture_output=True, text=True)
@@ -86,7 +88,8 @@ def queries(home: Path, n: int) -> dict:
             "p50_ms_rerank": percentile(with_rr, 50), "p95_ms_rerank": percentile(with_rr, 95)}
 
 
-def ann(vectors: np.ndarray, sizes: list[int], ef_search: int = 128, m: int = 32) -> list[dict]:
+def ann(vectors: np.ndarray, queries: np.ndarray, sizes: list[int], ef_search: int = 128, m: int = 32) -> list[dict]:
+    """HNSW vs exact search; ``queries`` are real question embeddings (not perturbed stored vectors)."""
     import faiss
 
     faiss.omp_set_num_threads(2)
@@ -99,9 +102,6 @@ def ann(vectors: np.ndarray, sizes: list[int], ef_search: int = 128, m: int = 32
             noisy = vectors + rng.normal(0, 0.05, vectors.shape).astype(np.float32)
             parts.append(noisy / np.linalg.norm(noisy, axis=1, keepdims=True))
         data = np.vstack(parts)[:size].astype(np.float32)
-        qidx = rng.choice(size, 200, replace=False)
-        queries = data[qidx] + rng.normal(0, 0.02, (200, data.shape[1])).astype(np.float32)
-        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
         flat = faiss.IndexFlatIP(data.shape[1])
         flat.add(data)
         _, exact = flat.search(queries, 10)
@@ -134,22 +134,42 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--home", type=Path, default=None)
     ap.add_argument("--vectors-from", type=Path, default=None, help="a home whose real passage vectors seed the ANN test")
+    ap.add_argument("--skip-ingest", action="store_true", help="measure an index already built in --home")
+    ap.add_argument("--ann-only", action="store_true", help="only the approximate-vs-exact measurement")
+    ap.add_argument("--ann-sizes", default=None, help="comma-separated vector counts (default 10k,100k[,1M])")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="qa-scale-"))
-    result = ingest(home, args.quick)
-    result.update(queries(home, 200))
+    result: dict = {}
+    if not args.ann_only:
+        if not args.skip_ingest:
+            result.update(ingest(home, args.quick))
+        else:
+            result.update(describe(home))
+        result.update(queries(home, 200))
     src = args.vectors_from or home
     con = sqlite3.connect(Path(src) / "passages.sqlite")
     blobs = [r[0] for r in con.execute("SELECT vec FROM vectors LIMIT 100000")]
     vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
-    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
-    result["ann"] = ann(vecs, sizes)
+    from index.embed import make_embedder
+
+    qvecs = make_embedder().embed(dev_questions(200))
+    sizes = [int(float(x)) for x in args.ann_sizes.split(",")] if args.ann_sizes else (
+        [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+    result["ann"] = ann(vecs, qvecs, sizes)
     result["recall10_vs_exact"] = result["ann"][-1]["recall10_vs_exact"]
     result["ann_seed_vectors"] = len(vecs)
+    result["ann_queries"] = "200 RealTimeQA dev questions, embedded"
     result["quick"] = args.quick
     print_table("scale benchmark", {k: v for k, v in result.items() if k != "ann"})
     write_json(args.json, result)
+
+
+def describe(home: Path) -> dict:
+    from qa import Assistant
+
+    m = Assistant(home=home).snapshot().manifest
+    return {"articles": m.articles, "passages": m.passages, "index_type": m.index_type, "index_bytes": dir_bytes(home)}
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ class RayEmbedder(Embedder):
     def embed_query(self, text: str) -> np.ndarray:
         return self._local.embed_query(text)
 
+    def embed_light(self, texts: Sequence[str]) -> np.ndarray:
+        return self._local.embed_light(texts)
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self._local.count_tokens(texts)
 

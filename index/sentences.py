@@ -16,11 +16,14 @@ _LINE = re.compile(r"[^\n]+")
 
 @lru_cache(maxsize=1)
 def _punkt():
-    import llama_index.core as li
+    import importlib.util
+
     import nltk
     from nltk.tokenize import PunktTokenizer
 
-    bundled = os.path.join(os.path.dirname(li.__file__), "_static", "nltk_cache")
+    # located, not imported: importing llama_index.core costs over a second of start-up
+    spec = importlib.util.find_spec("llama_index.core")
+    bundled = os.path.join(next(iter(spec.submodule_search_locations)), "_static", "nltk_cache")
     if bundled not in nltk.data.path:
         nltk.data.path.insert(0, bundled)
     return PunktTokenizer("english")

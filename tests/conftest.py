@@ -27,6 +27,7 @@ def _isolated_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("default-home")
     old = os.environ.get("QA_HOME")
     os.environ["QA_HOME"] = str(home)
+    os.environ["QA_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     yield home
     if old is None:
         os.environ.pop("QA_HOME", None)

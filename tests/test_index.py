@@ -41,6 +41,27 @@ def test_faiss_top_k_equals_numpy_brute_force(sample, embedder):
         assert np.allclose(scores, brute[order], atol=1e-5)
 
 
+def test_query_path_runs_the_onnx_twin_of_the_model_without_torch(sample_home, embedder):
+    """Loading the torch model exports it once; later processes embed queries with onnxruntime."""
+    from index.embed import SentenceTransformerEmbedder
+
+    assert embedder._query_model_file().is_file()
+    twin = SentenceTransformerEmbedder()
+    texts = ["Who attacked Tel Khanzir?", "Jaish al-Fatah " * 200, "Ünïcode — “quotes”", ""]
+    got = twin.embed_light(texts)
+    assert twin._model is None, "the query path loaded torch"
+    assert np.abs(got - embedder.embed(texts)).max() < 1e-5
+
+    code = (
+        "import sys\nfrom qa import Assistant\n"
+        f"ans = Assistant(home={str(sample_home)!r}).ask('Who attacked Tel Khanzir, and why?')\n"
+        "print(ans.citations[0].article_id, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["syria-direct-2015-03-tel-khanzir", "False", "False"]
+
+
 def test_reingest_embeds_nothing_and_changed_article_reembeds_only_its_passages(fresh, sample_copy):
     a = fresh()
     first = a.ingest(sample_copy)

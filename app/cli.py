@@ -139,13 +139,14 @@ def ask(
     since: Annotated[str | None, typer.Option("--since", help="published on or after YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")] = None,
     no_rerank: Annotated[bool, typer.Option("--no-rerank", help="skip the reranking stage")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="read 'this week', 'recently' relative to this YYYY-MM-DD (default today)")] = None,
 ):
     """Answer a question with citations to the exact passages."""
 
     def body():
         a = _assistant(home)
         extra = {"rerank": False} if no_rerank else {}
-        ans = a.ask(question, k=k, sources=source or None, since=since, until=until, **extra)
+        ans = a.ask(question, k=k, sources=source or None, since=since, until=until, as_of=as_of, **extra)
         if as_json:
             typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         else:

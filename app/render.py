@@ -47,6 +47,8 @@ def answer_html(answer: Answer, turn: int) -> str:
         body = f"<p>{text}</p>"
     if answer.searched and answer.searched != answer.question:
         body += f'<p class="qa-searched">Searched for: {_e(answer.searched)}</p>'
+    if answer.time_window:
+        body += f'<p class="qa-searched">Preferring articles published {_e(answer.time_window[0])} to {_e(answer.time_window[1])}</p>'
     return f'<div class="qa-answer">{body}</div>'
 
 

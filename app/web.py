@@ -27,7 +27,7 @@ class ChatBackend:
         self._ingest_lock = threading.Lock()
 
     # ----- chat -----
-    def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None):
+    def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None, as_of=None):
         """One chat turn. Returns ``(conv, answer_html, sources_html, error_message)``."""
         conv = conv if conv is not None else Conversation()
         try:
@@ -38,6 +38,7 @@ class ChatBackend:
                 q, searched=searched if searched != q else None,
                 sources=filters.sources if filters else None,
                 since=filters.since if filters else None, until=filters.until if filters else None,
+                as_of=as_of or None,
             )
         except USER_ERRORS as exc:
             return conv, None, None, str(exc)
@@ -45,10 +46,11 @@ class ChatBackend:
         turn = len(conv.turns)
         return conv, answer_html(answer, turn), sources_html(answer, turn), None
 
-    def api_ask(self, question, sources=None, since=None, until=None) -> dict:
+    def api_ask(self, question, sources=None, since=None, until=None, as_of=None) -> dict:
         """The ``/ask`` API: ``Answer.to_dict()``, or ``{"error": message}``."""
         try:
-            return self.assistant.ask(question, sources=sources or None, since=since or None, until=until or None).to_dict()
+            return self.assistant.ask(question, sources=sources or None, since=since or None, until=until or None,
+                                      as_of=as_of or None).to_dict()
         except USER_ERRORS as exc:
             return {"error": str(exc)}
 
@@ -145,6 +147,8 @@ def build(assistant: Assistant):
                         with gr.Row():
                             since = gr.Textbox(label="Published from (YYYY-MM-DD)", elem_id="qa-since")
                             until = gr.Textbox(label="Published until (YYYY-MM-DD)", elem_id="qa-until")
+                            as_of = gr.Textbox(label="As of (YYYY-MM-DD): 'this week' means the week before; default today",
+                                               elem_id="qa-as-of")
                     with gr.Row():
                         export_conv = gr.DownloadButton("Download conversation (.md)", elem_id="qa-export-conv")
                         export_last = gr.DownloadButton("Download last answer (.md)", elem_id="qa-export-last")
@@ -161,15 +165,15 @@ def build(assistant: Assistant):
                 delete_id = gr.Textbox(label="Article id to delete", scale=3, elem_id="qa-delete-id")
                 delete_btn = gr.Button("Delete", variant="stop", scale=1, elem_id="qa-delete")
 
-        def on_ask(q, history, conv, srcs, s, u):
+        def on_ask(q, history, conv, srcs, s, u, day):
             history = list(history or [])
-            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u)
+            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u, day)
             if err:
                 return history, conv, gr.update(), error_html(err), gr.update(), gr.update(), gr.update()
             history += [{"role": "user", "content": _plain(q)}, {"role": "assistant", "content": ans_html}]
             return (history, conv, src_html, "", "", backend.export(conv), backend.export(conv, last_only=True))
 
-        ask_inputs = [question, chat, conv_state, source_filter, since, until]
+        ask_inputs = [question, chat, conv_state, source_filter, since, until, as_of]
         ask_outputs = [chat, conv_state, sources_panel, error, question, export_conv, export_last]
         send.click(on_ask, ask_inputs, ask_outputs, api_visibility="private")
         question.submit(on_ask, ask_inputs, ask_outputs, api_visibility="private")
@@ -188,9 +192,10 @@ def build(assistant: Assistant):
 
         delete_btn.click(on_delete, [delete_id], [upload_report, table, stats, source_filter], api_visibility="private")
 
-        def ask_api(question: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None) -> dict:
+        def ask_api(question: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None,
+                    as_of: str | None = None) -> dict:
             """Answer a question from the indexed articles; returns Answer.to_dict() (or {"error": ...})."""
-            return backend.api_ask(question, sources, since, until)
+            return backend.api_ask(question, sources, since, until, as_of)
 
         gr.api(ask_api, api_name="ask")
         demo.load(lambda: (backend.stats_text(), backend.articles_table(), gr.update(choices=backend.sources())),

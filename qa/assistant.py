@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from qa.rerank import CrossEncoderReranker, Reranker
 from qa.retrieve import HybridRetriever
 from qa.settings import RetrievalSettings, Settings
 from qa.types import Answer
+from qa.when import as_of_date, time_window
 
 MAX_QUESTION_CHARS = 2000
 
@@ -99,6 +100,7 @@ class Assistant:
         since: str | None = None,
         until: str | None = None,
         searched: str | None = None,
+        as_of: str | date | None = None,
         **retrieval: Any,
     ) -> Answer:
         """Answer ``question`` from the indexed articles, citing the passages used.
@@ -107,6 +109,8 @@ class Assistant:
             k: passages to consider (default: settings.retrieval.k).
             sources: only these outlets; since/until: ISO dates, inclusive.
             searched: the query actually searched (a follow-up rewritten from the chat history).
+            as_of: the day the question is asked (default today): "this week", "yesterday",
+                "recently" in the question are read relative to it (see ``qa.when``).
             retrieval: per-call overrides of ``RetrievalSettings`` (e.g. ``rerank=False``).
 
         Raises:
@@ -118,7 +122,8 @@ class Assistant:
         snap = self.snapshot()
         opts = self._options(k, retrieval)
         filters = make_filters(sources, since, until)
-        hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters)
+        window = _window(query, as_of, opts)
+        hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters, window)
         t1 = time.perf_counter()
         vecs = snap.vectors([h.passage.pid for h in hits]) if hits else None
         answer = compose(
@@ -132,17 +137,21 @@ class Assistant:
             answer,
             index_version=snap.manifest.digest,
             timings={"retrieve_ms": round((t1 - t0) * 1000, 1), "compose_ms": round((t2 - t1) * 1000, 1)},
+            # reported when it changed something: some retrieved passage is from that window
+            time_window=(window[0].isoformat(), window[1].isoformat())
+            if window and any(h.scores.get("in_window") for h in hits) else None,
         )
         self._audit(answer, hits, filters)
         return answer
 
     def retrieve(
-        self, query: str, *, k: int | None = None, sources=None, since=None, until=None, **retrieval: Any
+        self, query: str, *, k: int | None = None, sources=None, since=None, until=None, as_of=None, **retrieval: Any
     ) -> list[Hit]:
         """The ranked passages for ``query`` (no answer composition)."""
         query = check_question(query)
         opts = self._options(k, retrieval)
-        return HybridRetriever(self.embedder, self.reranker).retrieve(self.snapshot(), query, opts, make_filters(sources, since, until))
+        return HybridRetriever(self.embedder, self.reranker).retrieve(
+            self.snapshot(), query, opts, make_filters(sources, since, until), _window(query, as_of, opts))
 
     def _options(self, k: int | None, overrides: dict) -> RetrievalSettings:
         data = self.settings.retrieval.model_dump()
@@ -228,6 +237,16 @@ class Assistant:
             pass
 
 
+def _window(query: str, as_of: Any, opts: RetrievalSettings):
+    if opts.time_boost <= 0:
+        return None
+    try:
+        day = as_of_date(as_of)
+    except (TypeError, ValueError) as exc:
+        raise BadFilter(str(exc)) from None
+    return time_window(query, day, opts.recent_days)
+
+
 def check_question(question: Any) -> str:
     """Validate a question: a non-empty string of at most ``MAX_QUESTION_CHARS`` characters.
 
@@ -298,9 +317,10 @@ def ask(
     sources: Iterable[str] | None = None,
     since: str | None = None,
     until: str | None = None,
+    as_of: str | date | None = None,
 ) -> Answer:
     """Answer ``question`` from the index in the default data home (``QA_HOME``)."""
-    return default_assistant().ask(question, k=k, sources=sources, since=since, until=until)
+    return default_assistant().ask(question, k=k, sources=sources, since=since, until=until, as_of=as_of)
 
 
 __all__ = ["Assistant", "ask", "check_question", "make_filters"]

@@ -34,6 +34,7 @@ class Question:
     question: str
     answers: tuple[str, ...]
     gold: tuple[str, ...]
+    date: str | None = None  # the day it was asked: "this week" in it is read relative to this
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -47,7 +48,8 @@ def read_jsonl(path: str | Path) -> list[dict]:
 def load_questions(path: str | Path, limit: int | None = None) -> list[Question]:
     out = []
     for r in read_jsonl(path):
-        out.append(Question(str(r["id"]), r["question"], tuple(r.get("answers") or ()), tuple(r.get("gold_doc_ids") or ())))
+        out.append(Question(str(r["id"]), r["question"], tuple(r.get("answers") or ()), tuple(r.get("gold_doc_ids") or ()),
+                            str(r["date"]) if r.get("date") else None))
         if limit and len(out) >= limit:
             break
     return out
@@ -96,7 +98,7 @@ def evaluate(
         doc_rows, ans5, ans10, lat = [], [], [], []
         for i, q in enumerate(questions):
             t = time.perf_counter()
-            hits = assistant.retrieve(q.question, k=DEPTH, **opts)
+            hits = assistant.retrieve(q.question, k=DEPTH, as_of=q.date, **opts)
             lat.append((time.perf_counter() - t) * 1000)
             if q.gold:
                 doc_rows.append(doc_metrics(distinct_articles([h.passage.article_id for h in hits]), q.gold))

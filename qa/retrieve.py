@@ -8,6 +8,7 @@ searches, so ``k`` results come back whenever ``k`` passages match.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
@@ -27,6 +28,7 @@ class Candidates:
     dense: np.ndarray
     bm25: np.ndarray
     vectors: np.ndarray
+    in_window: np.ndarray | None = None  # 1.0 for passages of articles published in the question's time window
 
 
 class HybridRetriever:
@@ -42,11 +44,16 @@ class HybridRetriever:
         query: str,
         opts: RetrievalSettings,
         filters: Filters | None = None,
+        window: tuple[date, date] | None = None,
     ) -> list[Hit]:
-        """Return up to ``opts.k`` hits, best first."""
+        """Return up to ``opts.k`` hits, best first.
+
+        ``window``: the days a question's relative time refers to (``qa.when.time_window``); passages
+        of articles published then are searched for too and get ``opts.time_boost`` added.
+        """
         if not (opts.dense or opts.bm25):
             raise ValueError("at least one of dense and bm25 retrieval must be on")
-        cands = self.candidates(snap, query, opts, filters)
+        cands = self.candidates(snap, query, opts, filters, window)
         if not len(cands.pids):
             return []
         order = np.arange(len(cands.pids))
@@ -64,6 +71,8 @@ class HybridRetriever:
                 scores["dense"] = float(cands.dense[i])
             if opts.bm25:
                 scores["bm25"] = float(cands.bm25[i])
+            if cands.in_window is not None:
+                scores["in_window"] = float(cands.in_window[i])
             hits.append(Hit(p, float(cands.fused[i]), scores))
         if opts.rerank and self.reranker is not None and hits:
             depth = opts.rerank_depth
@@ -71,8 +80,12 @@ class HybridRetriever:
             hits = head + hits[depth:]
         return hits[: opts.k]
 
-    def candidates(self, snap: IndexSnapshot, query: str, opts: RetrievalSettings, filters: Filters | None) -> Candidates:
+    def candidates(
+        self, snap: IndexSnapshot, query: str, opts: RetrievalSettings, filters: Filters | None,
+        window: tuple[date, date] | None = None,
+    ) -> Candidates:
         mask = snap.mask(filters)
+        in_win = self._window_mask(snap, filters, window) if opts.time_boost > 0 else None
         n = opts.candidates
         pid_all = snap.meta["pids"]
         qv = self.embedder.embed_query(query) if opts.dense else None
@@ -80,26 +93,47 @@ class HybridRetriever:
         if lex_all is not None and mask is not None:
             lex_all = lex_all * mask
         pools = []
-        if qv is not None:
-            d_pids, _ = snap.search_dense(qv, n, mask)
-            pools.append(d_pids)
-        if lex_all is not None:
-            positive = np.flatnonzero(lex_all > 0)
-            if len(positive) > n:
-                top = positive[np.argpartition(-lex_all[positive], n - 1)[:n]]
-            else:
-                top = positive
-            pools.append(pid_all[top])
+        for m in (mask, in_win) if in_win is not None else (mask,):
+            if qv is not None:
+                pools.append(snap.search_dense(qv, n, m)[0])
+            if lex_all is not None:
+                pools.append(pid_all[_top_positive(lex_all if m is None or m is mask else lex_all * m, n)])
         pids = np.unique(np.concatenate(pools)) if pools else np.zeros(0, np.int64)
         if not len(pids):
-            return Candidates(pids, *(np.zeros(0, np.float32) for _ in range(3)), np.zeros((0, snap.manifest.dim), np.float32))
+            empty = np.zeros(0, np.float32)
+            return Candidates(pids, empty, empty, empty, np.zeros((0, snap.manifest.dim), np.float32))
         vecs = snap.vectors(pids)
         d = vecs @ qv if qv is not None else np.zeros(len(pids), np.float32)
         rows = np.searchsorted(pid_all, pids)
         b = lex_all[rows] if lex_all is not None else np.zeros(len(pids), np.float32)
         fused = fuse(d if opts.dense else None, b if opts.bm25 else None, opts)
+        inside = None
+        if in_win is not None:
+            inside = in_win[rows].astype(np.float32)
+            fused = (fused + opts.time_boost * inside).astype(np.float32)
         order = np.lexsort((pids, -fused))
-        return Candidates(pids[order], fused[order], d[order], b[order], vecs[order])
+        return Candidates(pids[order], fused[order], d[order], b[order], vecs[order],
+                          None if inside is None else inside[order])
+
+    @staticmethod
+    def _window_mask(snap: IndexSnapshot, filters: Filters | None, window: tuple[date, date] | None) -> np.ndarray | None:
+        """Passages inside the time window (and the filters); None when there is none or it is empty."""
+        if window is None:
+            return None
+        since, until = window[0].isoformat(), window[1].isoformat()
+        if filters is not None:
+            since = max(since, filters.since or since)
+            until = min(until, filters.until or until)
+        m = snap.mask(Filters(filters.sources if filters else None, since, until))
+        return m if m is not None and m.any() else None
+
+
+def _top_positive(scores: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the ``n`` highest positive scores."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > n:
+        return positive[np.argpartition(-scores[positive], n - 1)[:n]]
+    return positive
 
 
 def fuse(dense: np.ndarray | None, bm25: np.ndarray | None, opts: RetrievalSettings) -> np.ndarray:

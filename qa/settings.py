@@ -52,6 +52,8 @@ class RetrievalSettings(_Group):
     candidates: int = Field(50, gt=0, description="candidates taken from each retriever")
     dedupe: bool = Field(True, description="collapse near-duplicate passages (wire copies)")
     dedupe_threshold: float = Field(0.97, gt=0, le=1, description="cosine above which passages are duplicates")
+    time_boost: float = Field(0.2, ge=0, le=1, description="bonus for passages published in the window a question's relative time names ('this week'); 0: off")
+    recent_days: int = Field(31, ge=0, description="questions without time words prefer articles of the last N days before as_of (news is asked about while it is news); 0: only time words set a window")
     rerank: bool = Field(True, description="run the reranking stage")
     rerank_model: str | None = Field(None, description="a sentence-transformers CrossEncoder (hub name or folder); None: the built-in reranker")
     rerank_depth: int = Field(20, gt=0, description="fused candidates the reranker re-scores")

@@ -50,6 +50,7 @@ class Answer:
     searched: str | None = None
     index_version: str = ""
     timings: dict = field(default_factory=dict, compare=False)
+    time_window: tuple[str, str] | None = None  # the days "this week" etc. was read as (preferred, not filtered)
 
     def to_dict(self) -> dict:
         """The stable JSON shape (``qa ask --json``, the web API)."""
@@ -63,6 +64,8 @@ class Answer:
             out["closest"] = [c.to_dict() for c in self.closest]
         if self.searched and self.searched != self.question:
             out["searched"] = self.searched
+        if self.time_window:
+            out["time_window"] = list(self.time_window)
         return out
 
     def to_markdown(self) -> str:
@@ -70,6 +73,8 @@ class Answer:
         lines = [f"**Q:** {_md_escape(self.question)}", ""]
         if self.searched and self.searched != self.question:
             lines += [f"_Searched for: {_md_escape(self.searched)}_", ""]
+        if self.time_window:
+            lines += [f"_Preferring articles published {self.time_window[0]} to {self.time_window[1]}_", ""]
         lines += [_md_escape(self.text), ""]
         cites = self.citations or self.closest
         if cites:

@@ -4,8 +4,10 @@ corpus management (upload with progress, article table, delete), export, and the
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -25,6 +27,8 @@ class ChatBackend:
     def __init__(self, assistant: Assistant):
         self.assistant = assistant
         self._ingest_lock = threading.Lock()
+        self._exports: str | None = None
+        self._exports_lock = threading.Lock()
 
     # ----- chat -----
     def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None, as_of=None):
@@ -113,16 +117,32 @@ class ChatBackend:
             return f"Delete failed: {exc}"
         return f"Deleted {article_id}." if removed else f"No article with id {article_id!r}."
 
-    @staticmethod
-    def export(conv: Conversation | None, last_only: bool = False) -> str | None:
-        """Write the conversation (or its last answer) as Markdown; returns the file path."""
+    EXPORTS_KEPT = 256
+
+    def export(self, conv: Conversation | None, last_only: bool = False) -> str | None:
+        """Write the conversation (or its last answer) as Markdown; returns the file path.
+
+        Files go to one private folder per server, removed when it exits; only the newest
+        ``EXPORTS_KEPT`` are kept while it runs (Gradio serves its own copy of each).
+        """
         if conv is None or not conv.turns:
             return None
+        folder = self._exports_dir()
         text = conv.turns[-1].to_markdown() if last_only else conv.to_markdown()
-        fd, path = tempfile.mkstemp(prefix="answer-" if last_only else "conversation-", suffix=".md")
+        fd, path = tempfile.mkstemp(prefix="answer-" if last_only else "conversation-", suffix=".md", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        files = sorted(Path(folder).iterdir(), key=lambda p: p.stat().st_mtime_ns)
+        for old in files[: max(0, len(files) - self.EXPORTS_KEPT)]:
+            old.unlink(missing_ok=True)
         return path
+
+    def _exports_dir(self) -> str:
+        with self._exports_lock:
+            if self._exports is None:
+                self._exports = tempfile.mkdtemp(prefix="qa-exports-")
+                weakref.finalize(self, shutil.rmtree, self._exports, True)
+        return self._exports
 
 
 def build(assistant: Assistant):

@@ -118,11 +118,27 @@ def test_export_markdown_has_numbered_sources(sample):
     b = ChatBackend(sample)
     conv, *_ = b.ask("How many IS fighters were reportedly killed near Kobani?", None)
     conv, *_ = b.ask("What is the capital of France?", conv)
-    full = open(ChatBackend.export(conv), encoding="utf-8").read()
-    last = open(ChatBackend.export(conv, last_only=True), encoding="utf-8").read()
+    full = open(b.export(conv), encoding="utf-8").read()
+    last = open(b.export(conv, last_only=True), encoding="utf-8").read()
     assert full.startswith("# Conversation exported") and "## 1." in full and "## 2." in full
     assert "[1] YPG clashes with IS in four villages southeast of Kobani (Syria Direct, 2015-03-25)" in full
     assert "43 IS fighters" in full
     assert "Closest passages" in last and "Kobani" not in last.split("**Q:**")[1].split("\n")[0]
-    assert ChatBackend.export(Conversation()) is None
+    assert b.export(Conversation()) is None
     json.dumps(conv.turns[0].to_dict())
+
+
+def test_exports_stay_in_one_private_folder_that_is_pruned_and_removed(sample):
+    import gc
+    from pathlib import Path
+
+    b = ChatBackend(sample)
+    b.EXPORTS_KEPT = 3
+    conv, *_ = b.ask("Who attacked Tel Khanzir, and why?", None)
+    paths = [Path(b.export(conv, last_only=bool(i % 2))) for i in range(5)]
+    folder = paths[0].parent
+    assert all(p.parent == folder for p in paths) and folder.name.startswith("qa-exports-")
+    assert sorted(folder.iterdir()) == sorted(paths[-3:])
+    del b
+    gc.collect()
+    assert not folder.exists()

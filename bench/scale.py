@@ -30,17 +30,20 @@ SOURCES = ["realtimeqa/articles.jsonl.gz", "reuters21578/articles.jsonl.gz", "ne
 
 
 def ingest(home: Path, quick: bool) -> dict:
-    from corpus import iter_articles
+    from app.cli import ingest_with_progress
     from qa import Assistant
 
     a = Assistant(home=home)
     a.embedder.warm_up()
-    paths = [SHARED / "eval/reuters21578/articles.jsonl.gz"] if quick else [SHARED / "eval" / s for s in SOURCES]
-    items = iter_articles(paths)
-    if quick:
-        items = islice(items, 2000)
+    if quick:  # the first 2,000 Reuters stories, through the same code path as `qa ingest`
+        src = home.parent / f"{home.name}-quick.jsonl"
+        with gzip.open(SHARED / "eval/reuters21578/articles.jsonl.gz", "rt") as fh, open(src, "w") as out:
+            out.writelines(islice(fh, 2000))
+        paths = [src]
+    else:
+        paths = [SHARED / "eval" / s for s in SOURCES]
     with Timer() as t:
-        report = a.ingest(items)
+        report = ingest_with_progress(a, paths)
     rss = peak_rss_mb()
     con = sqlite3.connect(a.paths.db)
     n_pass, n_art = a.snapshot().manifest.passages, a.snapshot().manifest.articles

@@ -226,6 +226,7 @@ class Assistant:
             "searched": answer.searched or answer.question,
             "filters": None if filters is None else {"sources": filters.sources, "since": filters.since, "until": filters.until},
             "index_version": answer.index_version,
+            "time_window": list(answer.time_window) if answer.time_window else None,
             "retrieved": [h.passage.id for h in hits],
             "cited": [c.passage_id for c in answer.citations],
             "not_found": answer.not_found,

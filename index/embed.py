@@ -221,7 +221,7 @@ class SentenceTransformerEmbedder(Embedder):
     def embed_light(self, texts: Sequence[str]) -> np.ndarray:
         onnx = self._query_session()
         if onnx is not None:
-            return onnx.encode(texts)
+            return onnx.encode(texts, batch_size=4)
         return self._one_thread(lambda: self.embed(texts, batch_size=32))
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -257,16 +257,23 @@ class OnnxEncoder:
         self.dim = int(self.session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Unit vectors of ``texts``; thread-safe (the tokenizer is never reconfigured here)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not len(texts):
+            return out
+        enc = self.tokenizer.encode_batch(list(texts))  # right-padded to the longest
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        lengths = mask.sum(1)
+        order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
         for i in range(0, len(texts), batch_size):
-            enc = self.tokenizer.encode_batch(list(texts[i : i + batch_size]))
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            hidden = self.session.run(None, feeds)[0]
-            m = mask[..., None].astype(np.float32)
+            rows = order[i : i + batch_size]
+            width = int(lengths[rows].max())
+            b_ids, b_mask = ids[rows, :width], mask[rows, :width]
+            hidden = self.session.run(None, {"input_ids": b_ids, "attention_mask": b_mask, "token_type_ids": np.zeros_like(b_ids)})[0]
+            m = b_mask[..., None].astype(np.float32)
             pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
-            out[i : i + len(enc)] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)
+            out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)
         return out
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -314,7 +321,7 @@ class OnnxInt8Embedder(Embedder):
         with self._lock:
             if self._query is None:
                 self._query = self._make(1)
-        return self._query.encode(texts, 32)
+        return self._query.encode(texts, 4)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_light([text])[0]

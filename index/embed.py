@@ -153,6 +153,7 @@ class SentenceTransformerEmbedder(Embedder):
         target = self._query_model_file()
         if target is None or target.exists() or not _exportable(model):
             return
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
             import torch
 
@@ -165,7 +166,6 @@ class SentenceTransformerEmbedder(Embedder):
                     return self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             names = ["input_ids", "attention_mask", "token_type_ids"]
             dummy = tuple(torch.ones(1, 8, dtype=torch.long) for _ in names)
             with warnings.catch_warnings():

@@ -123,12 +123,13 @@ class Assistant:
         opts = self._options(k, retrieval)
         filters = make_filters(sources, since, until)
         window = _window(query, as_of, opts)
-        hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters, window)
+        qv = self.embedder.embed_query(query)  # once: retrieval and answer composition both use it
+        hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters, window, qv)
         t1 = time.perf_counter()
         vecs = snap.vectors([h.passage.pid for h in hits]) if hits else None
         answer = compose(
             question, hits, self.embedder, self.settings.answer,
-            passage_vectors=vecs, idf=idf_from(snap), searched=query if query != question else None,
+            passage_vectors=vecs, idf=idf_from(snap), searched=query if query != question else None, query_vector=qv,
         )
         t2 = time.perf_counter()
         from dataclasses import replace

@@ -45,15 +45,17 @@ class HybridRetriever:
         opts: RetrievalSettings,
         filters: Filters | None = None,
         window: tuple[date, date] | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
         """Return up to ``opts.k`` hits, best first.
 
         ``window``: the days a question's relative time refers to (``qa.when.time_window``); passages
         of articles published then are searched for too and get ``opts.time_boost`` added.
+        ``query_vector``: the query's embedding when the caller already has it.
         """
         if not (opts.dense or opts.bm25):
             raise ValueError("at least one of dense and bm25 retrieval must be on")
-        cands = self.candidates(snap, query, opts, filters, window)
+        cands = self.candidates(snap, query, opts, filters, window, query_vector)
         if not len(cands.pids):
             return []
         order = np.arange(len(cands.pids))
@@ -82,13 +84,15 @@ class HybridRetriever:
 
     def candidates(
         self, snap: IndexSnapshot, query: str, opts: RetrievalSettings, filters: Filters | None,
-        window: tuple[date, date] | None = None,
+        window: tuple[date, date] | None = None, query_vector: np.ndarray | None = None,
     ) -> Candidates:
         mask = snap.mask(filters)
         in_win = self._window_mask(snap, filters, window) if opts.time_boost > 0 else None
         n = opts.candidates
         pid_all = snap.meta["pids"]
-        qv = self.embedder.embed_query(query) if opts.dense else None
+        qv = None
+        if opts.dense:
+            qv = query_vector if query_vector is not None else self.embedder.embed_query(query)
         lex_all = snap.lexical.scores(query) if opts.bm25 else None
         if lex_all is not None and mask is not None:
             lex_all = lex_all * mask
@@ -97,7 +101,7 @@ class HybridRetriever:
             if qv is not None:
                 pools.append(snap.search_dense(qv, n, m)[0])
             if lex_all is not None:
-                pools.append(pid_all[_top_positive(lex_all if m is None or m is mask else lex_all * m, n)])
+                pools.append(pid_all[_top_positive(lex_all if m is mask else lex_all * m, n)])
         pids = np.unique(np.concatenate(pools)) if pools else np.zeros(0, np.int64)
         if not len(pids):
             empty = np.zeros(0, np.float32)

@@ -92,12 +92,13 @@ class Embedder(ABC):
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model on the CPU, loaded on first use."""
 
-    def __init__(self, model: str = "default", dtype: str = "float32", device: str = "cpu"):
+    def __init__(self, model: str = "default", dtype: str = "float32", device: str = "cpu", query_threads: int = 0):
         if dtype not in {"float32", "bfloat16", "float16"}:
             raise ValueError(f"dtype must be float32, bfloat16 or float16, got {dtype!r}")
         self.name, self._path = resolve_model(model)
         self.dtype = dtype
         self.device = device
+        self.query_threads = query_threads or default_query_threads()
         self.backend = "torch" if dtype == "float32" else f"torch-{dtype}"
         self._model = None
         self._onnx: OnnxEncoder | None = None
@@ -189,7 +190,8 @@ class SentenceTransformerEmbedder(Embedder):
                 return None
             with self._lock:
                 if self._onnx is None:
-                    self._onnx = OnnxEncoder(target, Path(self._path) / "tokenizer.json", threads=1, max_length=self._max_seq())
+                    self._onnx = OnnxEncoder(target, Path(self._path) / "tokenizer.json", threads=self.query_threads,
+                                             max_length=self._max_seq())
         return self._onnx
 
     def _max_seq(self) -> int:
@@ -222,22 +224,22 @@ class SentenceTransformerEmbedder(Embedder):
         onnx = self._query_session()
         if onnx is not None:
             return onnx.encode(texts, batch_size=4)
-        return self._one_thread(lambda: self.embed(texts, batch_size=32))
+        return self._few_threads(lambda: self.embed(texts, batch_size=32))
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One query on one thread: with two cores, two threads per small query thrash under load.
+        """One query on ``query_threads`` threads.
 
         Uses the cached ONNX export of the same weights when there is one (identical vectors within
         1e-6, and no torch import: a new process answers seconds sooner).
         """
         return self.embed_light([text])[0]
 
-    def _one_thread(self, fn):
+    def _few_threads(self, fn):
         import torch
 
         self.warm_up()
         before = torch.get_num_threads()
-        torch.set_num_threads(1)
+        torch.set_num_threads(min(self.query_threads, before))
         try:
             return fn()
         finally:
@@ -352,9 +354,17 @@ EMBEDDERS: dict[str, Callable[..., Embedder]] = {
 }
 
 
-def make_embedder(model: str = "default", backend: str = "torch", device: str = "cpu") -> Embedder:
+def default_query_threads() -> int:
+    """Threads for one question's embedding: all cores up to 4 (more only adds overhead on tiny batches).
+
+    On two cores, two threads halve answer composition (16 sentences: 154 -> 87 ms; bench/answers.py).
+    """
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 4))
+
+
+def make_embedder(model: str = "default", backend: str = "torch", device: str = "cpu", query_threads: int = 0) -> Embedder:
     """Build an embedder for a model setting and a backend name (see ``EMBEDDERS``)."""
     if backend not in EMBEDDERS:
         raise ValueError(f"embedding backend must be one of {sorted(EMBEDDERS)}, got {backend!r}")
-    kw = {"device": device} if backend.startswith("torch") else {}
+    kw = {"device": device, "query_threads": query_threads} if backend.startswith("torch") else {}
     return EMBEDDERS[backend](model, **kw)

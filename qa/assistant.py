@@ -52,7 +52,7 @@ class Assistant:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             e = self.settings.embed
-            self._embedder = make_embedder(e.model, e.backend, e.device)
+            self._embedder = make_embedder(e.model, e.backend, e.device, e.query_threads)
         return self._embedder
 
     @property

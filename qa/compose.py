@@ -23,7 +23,6 @@ from qa.settings import AnswerSettings
 from qa.types import Answer, Citation
 
 NOT_FOUND = "The indexed articles do not answer this."
-EMBEDDED = 16  # sentences per answer whose meaning is compared with the question (the rest: keywords only)
 _WORD = re.compile(r"\w+")
 
 
@@ -36,22 +35,26 @@ class _Sentence:
     text: str
 
 
-def relevance(question: str, hit: Hit, qv: np.ndarray | None, pvec: np.ndarray | None, idf) -> float:
-    """Evidence strength of one passage in [0, 1]: meaning and keyword coverage together."""
-    cover = keyword_coverage(question, f"{hit.passage.title}\n{hit.passage.text}", idf)
-    dense = float(pvec @ qv) if qv is not None and pvec is not None else cover
-    return 0.5 * max(dense, 0.0) + 0.5 * cover
+def relevance(question: str, hits: list[Hit], qv: np.ndarray | None, pvecs: np.ndarray | None, idf) -> list[float]:
+    """Evidence strength of each passage in [0, 1]: meaning and keyword coverage together."""
+    cover = coverages(question, [f"{h.passage.title}\n{h.passage.text}" for h in hits], idf)
+    out = []
+    for i, c in enumerate(cover):
+        dense = float(pvecs[i] @ qv) if qv is not None and pvecs is not None else c
+        out.append(0.5 * max(dense, 0.0) + 0.5 * float(c))
+    return out
 
 
-def keyword_coverage(question: str, text: str, idf) -> float:
-    """IDF-weighted share of the question's (stemmed, non-stop) words that occur in ``text``."""
-    q = set(tokenize([question])[0])
-    if not q:
-        return 0.0
-    t = set(tokenize([text])[0])
+def coverages(question: str, texts: list[str], idf) -> np.ndarray:
+    """IDF-weighted share of the question's (stemmed, non-stop) words that occur in each of ``texts``."""
+    toks = tokenize([question, *texts])
+    q = set(toks[0])
     w = {term: idf(term) for term in q}
     total = sum(w.values())
-    return sum(v for term, v in w.items() if term in t) / total if total else 0.0
+    if not total:
+        return np.zeros(len(texts))
+    sets = [set(t) for t in toks[1:]]
+    return np.array([sum(v for term, v in w.items() if term in t) / total for t in sets])
 
 
 def compose(
@@ -70,7 +73,7 @@ def compose(
     if not hits:
         return Answer(question, NOT_FOUND, not_found=True, searched=searched)
     qv = query_vector if query_vector is not None else embedder.embed_query(query)
-    rel = [relevance(query, h, qv, None if passage_vectors is None else passage_vectors[i], idf) for i, h in enumerate(hits)]
+    rel = relevance(query, hits, qv, passage_vectors, idf)
     best = max(rel)
     if best < settings.min_relevance:
         closest = tuple(_citation(i + 1, h, h.passage.start, h.passage.end, rel[i]) for i, h in enumerate(hits[:3]))
@@ -90,14 +93,14 @@ def compose(
     for s in sentences:  # overlapping passages repeat sentences
         uniq.setdefault((s.hit.passage.article_id, s.start, s.end), s)
     sentences = list(uniq.values())
-    lex = np.array([keyword_coverage(query, s.text, idf) for s in sentences])
+    lex = coverages(query, [s.text for s in sentences], idf)
     prior = np.array([1.0 / (1 + s.hit_rank) for s in sentences])
     # published in the time the question names ("this week"): the retriever preferred it, so does the answer
     timely = np.array([s.hit.scores.get("in_window", 0.0) for s in sentences])
     score = 0.4 * lex + 0.15 * prior + 0.2 * timely
     # embedding every sentence of five news passages costs ~0.5 s on one core: embed only the
-    # EMBEDDED best by the cheap terms; the rest get no semantic credit (they rank below anyway)
-    head = np.argsort(-score, kind="stable")[:EMBEDDED]
+    # best few by the cheap terms; the rest get no semantic credit (they rank below anyway)
+    head = np.argsort(-score, kind="stable")[: settings.embedded_sentences]
     vecs = embedder.embed_light([sentences[i].text for i in head])
     svecs = np.zeros((len(sentences), vecs.shape[1]), dtype=np.float32)
     svecs[head] = vecs

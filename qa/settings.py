@@ -25,6 +25,7 @@ class EmbedSettings(_Group):
     backend: Literal["torch", "torch-bf16", "onnx-int8"] = Field("torch", description="how the model runs")
     device: str = Field("cpu", description="torch device")
     batch_size: int = Field(64, gt=0, description="texts per forward pass")
+    query_threads: int = Field(0, ge=0, le=64, description="threads that embed a question and its answer sentences; 0: all cores, at most 4")
     allow_downloads: bool = Field(False, description="let hub model names download (off: fully offline)")
 
 
@@ -63,6 +64,7 @@ class RetrievalSettings(_Group):
 class AnswerSettings(_Group):
     max_sentences: int = Field(4, gt=0, le=20, description="sentences in an extractive answer")
     min_relevance: float = Field(0.35, ge=0, le=1, description="below this evidence score the answer is 'not found'")
+    embedded_sentences: int = Field(16, ge=0, le=200, description="candidate sentences (best by keywords, rank and time) compared with the question by meaning; the rest by keywords only")
 
 
 class ServerSettings(_Group):

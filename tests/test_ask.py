@@ -34,6 +34,18 @@ def test_tel_khanzir_answer_says_who_and_why(sample):
     assert "supply line" in quotes or "close the door" in quotes or "isolate" in quotes
 
 
+def test_answer_without_sentence_embeddings_still_quotes_the_evidence(sample_home, embedder):
+    """embedded_sentences=0: sentences are chosen by keywords, rank and time only (no semantic pass)."""
+    from qa import Assistant
+
+    a = Assistant(home=sample_home, answer={"embedded_sentences": 0})
+    a._embedder = embedder
+    ans = a.ask("How many IS fighters were reportedly killed near Kobani?")
+    assert not ans.not_found
+    assert ans.citations[0].article_id == "syria-direct-2015-03-kobani-villages"
+    assert "43" in " ".join(c.quote for c in ans.citations)
+
+
 def test_not_in_corpus_says_so_and_lists_closest(sample):
     ans = sample.ask("What is the capital of France?")
     assert ans.not_found

@@ -62,6 +62,21 @@ def test_query_path_runs_the_onnx_twin_of_the_model_without_torch(sample_home, e
     assert out.stdout.split() == ["syria-direct-2015-03-tel-khanzir", "False", "False"]
 
 
+def test_query_threads_setting_reaches_the_query_encoder(sample_home, monkeypatch):
+    from qa import Assistant
+
+    monkeypatch.setenv("QA_EMBED_QUERY_THREADS", "1")
+    one = Assistant(home=sample_home)
+    assert one.ask("Who attacked Tel Khanzir?").citations
+    assert one.embedder._onnx.session.get_session_options().intra_op_num_threads == 1
+    monkeypatch.delenv("QA_EMBED_QUERY_THREADS")
+    auto = Assistant(home=sample_home)
+    auto.ask("Who attacked Tel Khanzir?")
+    want = max(1, min(len(os.sched_getaffinity(0)), 4))
+    assert auto.embedder.query_threads == want
+    assert auto.embedder._onnx.session.get_session_options().intra_op_num_threads == want
+
+
 def test_reingest_embeds_nothing_and_changed_article_reembeds_only_its_passages(fresh, sample_copy):
     a = fresh()
     first = a.ingest(sample_copy)

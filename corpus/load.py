@@ -33,7 +33,8 @@ from corpus.article import Article, Skipped
 from corpus.errors import UnreadableInput
 
 SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf"}
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # per file, except JSONL (streamed line by line)
+MAX_LINE_BYTES = 32 * 1024 * 1024  # one JSONL record
 MAX_ARTICLE_CHARS = 2_000_000
 MAX_PDF_PAGES = 2_000
 _GZ_RATIO_LIMIT = 200  # decompressed/compressed: beyond this it looks like a bomb
@@ -116,6 +117,9 @@ def _read_file(f: Path) -> Iterator[Article | Skipped]:
     if kind not in SUFFIXES:
         yield Skipped(str(f), f"unsupported file type {f.suffix or '(none)'!r}")
         return
+    if kind == ".jsonl":
+        yield from _stream_jsonl(f)
+        return
     try:
         data = _read_bytes(f)
     except (OSError, ValueError) as exc:
@@ -132,9 +136,7 @@ def _read_file(f: Path) -> Iterator[Article | Skipped]:
             yield from _one(_from_html(f, data))
             return
         text = _decode(data)
-        if kind == ".jsonl":
-            yield from _from_jsonl(f, text)
-        elif kind == ".json":
+        if kind == ".json":
             yield from _from_json(f, text)
         else:
             yield from _one(_from_text(f, text, markdown=kind in {".md", ".markdown"}))
@@ -268,23 +270,75 @@ def _from_pdf(f: Path, data: bytes) -> Article:
     return _article(record, where=str(f))
 
 
-def _from_jsonl(f: Path, text: str) -> Iterator[Article | Skipped]:
-    for lineno, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        where = f"{f}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Skipped(where, f"invalid JSON ({exc.msg})")
-            continue
-        except RecursionError:
-            yield Skipped(where, "JSON nested too deeply")
-            continue
-        try:
-            yield _article(obj, where=where)
-        except _Skip as exc:
-            yield Skipped(where, str(exc))
+def _stream_jsonl(f: Path) -> Iterator[Article | Skipped]:
+    """One article per line, read as a stream: any file size, memory bounded by one record.
+
+    A record over MAX_LINE_BYTES, a line that is not UTF-8 or not JSON is skipped with its line
+    number; a gzip that inflates over _GZ_RATIO_LIMIT times its size stops (a possible zip bomb).
+    """
+    gz = f.suffix.lower() == ".gz"
+    budget = max(MAX_FILE_BYTES, f.stat().st_size * _GZ_RATIO_LIMIT) if gz else None
+    read = 0
+    lineno = 0
+    empty = True
+    try:
+        with (gzip.open(f, "rb") if gz else open(f, "rb")) as fh:
+            while True:
+                raw = fh.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    break
+                lineno += 1
+                read += len(raw)
+                if budget is not None and read > budget:
+                    yield Skipped(str(f), "decompresses to more than the size limit (refused as a possible zip bomb)")
+                    return
+                where = f"{f}:{lineno}"
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    while raw and not raw.endswith(b"\n"):  # skip the rest of the record
+                        raw = fh.readline(MAX_LINE_BYTES)
+                        read += len(raw)
+                        if budget is not None and read > budget:
+                            yield Skipped(str(f), "decompresses to more than the size limit (refused as a possible zip bomb)")
+                            return
+                    yield Skipped(where, f"record is over the {_size(MAX_LINE_BYTES)} limit")
+                    continue
+                if not raw.strip():
+                    continue
+                empty = False
+                if b"\x00" in raw:
+                    yield Skipped(where, "binary data (contains NUL bytes), not text")
+                    continue
+                try:
+                    line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    yield Skipped(where, f"not valid UTF-8 text (bad byte at offset {exc.start}); convert it to UTF-8")
+                    continue
+                yield from _jsonl_record(line, where)
+    except (OSError, EOFError) as exc:
+        what = "not a readable gzip file" if gz else "unreadable"
+        yield Skipped(str(f) if lineno == 0 else f"{f}:{lineno + 1}", f"{what} ({exc})")
+        return
+    if empty:
+        yield Skipped(str(f), "empty file")
+
+
+def _size(n: int) -> str:
+    return f"{n // 2**20} MiB" if n >= 2**20 else f"{n // 1024} KiB"
+
+
+def _jsonl_record(line: str, where: str) -> Iterator[Article | Skipped]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        yield Skipped(where, f"invalid JSON ({exc.msg})")
+        return
+    except RecursionError:
+        yield Skipped(where, "JSON nested too deeply")
+        return
+    try:
+        yield _article(obj, where=where)
+    except _Skip as exc:
+        yield Skipped(where, str(exc))
 
 
 def _from_json(f: Path, text: str) -> Iterator[Article | Skipped]:

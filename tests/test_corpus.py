@@ -131,3 +131,41 @@ def test_content_hash_changes_with_content():
     a = Article("x", "T", "text")
     assert a.content_hash == Article("x", "T", "text").content_hash
     assert a.content_hash != Article("x", "T", "text!").content_hash
+
+
+def test_jsonl_is_streamed_without_a_file_size_limit(tmp_path, monkeypatch):
+    import tracemalloc
+
+    from corpus import iter_articles, load
+
+    monkeypatch.setattr(load, "MAX_FILE_BYTES", 4096)  # JSONL ignores the whole-file limit ...
+    monkeypatch.setattr(load, "MAX_LINE_BYTES", 4096)  # ... and limits each record instead
+    body = "Some sentence about the council budget. " * 20
+    lines = [json.dumps({"id": f"a{i}", "title": f"T{i}", "text": body}) for i in range(2000)]
+    lines[5] = json.dumps({"id": "huge", "title": "H", "text": "x" * 10_000})
+    with gzip.open(tmp_path / "big.jsonl.gz", "wt") as fh:
+        fh.write("\n".join(lines))
+    report = load_articles(tmp_path / "big.jsonl.gz")
+    assert len(report.articles) == 1999
+    assert [(s.path.split("/")[-1], s.reason) for s in report.skipped] == [("big.jsonl.gz:6", "record is over the 4 KiB limit")]
+
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text("\n".join(lines[:5] + lines[6:]) * 5)  # ~4.5 MB, read one record at a time
+    tracemalloc.start()
+    stream = iter_articles(plain)
+    first = [next(stream) for _ in range(3)]
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert [a.id for a in first] == ["a0", "a1", "a2"]
+    assert peak < 1_000_000, f"{peak} bytes held to read three records"
+
+
+def test_broken_gzip_jsonl_keeps_the_records_before_the_damage(tmp_path):
+    data = gzip.compress("\n".join(json.dumps({"id": f"g{i}", "text": f"Text {i}. " * 50}) for i in range(200)).encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "fake.jsonl.gz").write_bytes(b"this is not gzip at all")
+    report = load_articles(tmp_path)
+    assert 0 < len(report.articles) < 200
+    reasons = {s.path.split("/")[-1].split(":")[0]: s.reason for s in report.skipped}
+    assert "not a readable gzip file" in reasons["cut.jsonl.gz"]
+    assert "not a readable gzip file" in reasons["fake.jsonl.gz"]

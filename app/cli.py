@@ -13,6 +13,9 @@ import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited question answering over your news articles, offline.")
 
+ReuseOpt = Annotated[Path | None, typer.Option(
+    "--reuse-vectors-from", metavar="DIR",
+    help="another data home built with the same model: passages it already embedded are copied, not embedded again")]
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="data home holding the index (default: $QA_HOME or ~/.local/share/analyst-qa)")]
 
 
@@ -62,7 +65,7 @@ def estimate_total(paths: list[Path]) -> int | None:
     return total or None
 
 
-def ingest_with_progress(assistant, paths: list[Path], quiet: bool = False, embedder=None):
+def ingest_with_progress(assistant, paths: list[Path], quiet: bool = False, embedder=None, reuse_vectors_from=None):
     """Ingest with a progress bar showing articles and passages embedded per second."""
     from tqdm import tqdm
 
@@ -79,7 +82,8 @@ def ingest_with_progress(assistant, paths: list[Path], quiet: bool = False, embe
         bar.write(msg, file=sys.stderr)
 
     try:
-        report = assistant.ingest(paths, progress=progress, log=log if not quiet else None, embedder=embedder)
+        report = assistant.ingest(paths, progress=progress, log=log if not quiet else None, embedder=embedder,
+                                  reuse_vectors_from=reuse_vectors_from)
     finally:
         bar.close()
     return report
@@ -95,6 +99,7 @@ def ingest(
     ray: Annotated[str | None, typer.Option("--ray", metavar="[ADDRESS]",
                                             help="embed on Ray: a local Ray (bare --ray), or the cluster at ADDRESS")] = None,
     ray_workers: Annotated[int, typer.Option("--ray-workers", help="Ray embedding actors")] = 2,
+    reuse_vectors_from: ReuseOpt = None,
 ):
     """Add or update articles in the index (unchanged articles are skipped)."""
 
@@ -111,7 +116,7 @@ def ingest(
 
             e = a.settings.embed
             embedder = RayEmbedder(e.model, e.backend, address=None if ray == "local" else ray, workers=ray_workers)
-        report = ingest_with_progress(a, paths, quiet=quiet or as_json, embedder=embedder)
+        report = ingest_with_progress(a, paths, quiet=quiet or as_json, embedder=embedder, reuse_vectors_from=reuse_vectors_from)
         for s in report.skipped:
             typer.echo(f"warning: skipped {s.path}: {s.reason}", err=True)
         if as_json:
@@ -119,6 +124,7 @@ def ingest(
                 "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged,
                 "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
                 "passages_embedded": report.passages_embedded, "passages_reused": report.passages_reused,
+                "vectors_borrowed": report.vectors_borrowed,
                 "seconds": round(report.seconds, 2), "version": report.version,
             }))
         else:
@@ -260,6 +266,7 @@ def eval_(
     variants: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid+rerank")] = "dense,bm25,hybrid,hybrid+rerank",
     limit: Annotated[int | None, typer.Option(help="use only the first N questions")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the results to this JSON file")] = None,
+    reuse_vectors_from: ReuseOpt = None,
 ):
     """Measure retrieval quality and latency on a question set."""
 
@@ -272,7 +279,7 @@ def eval_(
             if not p.exists():
                 _fail(f"no such file: {p}")
         a = _assistant(home)
-        report = ingest_with_progress(a, [articles])
+        report = ingest_with_progress(a, [articles], reuse_vectors_from=reuse_vectors_from)
         for s in report.skipped[:20]:
             typer.echo(f"warning: skipped {s}", err=True)
         qs = load_questions(questions, limit=limit)

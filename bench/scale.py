@@ -29,7 +29,7 @@ from common import ROOT, SHARED, Timer, dir_bytes, peak_rss_mb, percentile, prin
 SOURCES = ["realtimeqa/articles.jsonl.gz", "reuters21578/articles.jsonl.gz", "news_dai2017/articles.jsonl.gz"]
 
 
-def ingest(home: Path, quick: bool) -> dict:
+def ingest(home: Path, quick: bool, reuse_vectors_from: Path | None = None) -> dict:
     from app.cli import ingest_with_progress
     from qa import Assistant
 
@@ -43,7 +43,7 @@ def ingest(home: Path, quick: bool) -> dict:
     else:
         paths = [SHARED / "eval" / s for s in SOURCES]
     with Timer() as t:
-        report = ingest_with_progress(a, paths)
+        report = ingest_with_progress(a, paths, reuse_vectors_from=reuse_vectors_from)
     rss = peak_rss_mb()
     con = sqlite3.connect(a.paths.db)
     n_pass, n_art = a.snapshot().manifest.passages, a.snapshot().manifest.articles
@@ -56,6 +56,7 @@ def ingest(home: Path, quick: bool) -> dict:
     wall_per_s = report.passages_embedded / t.s if report.passages_embedded else float("nan")
     return {
         "articles": n_art, "passages": n_pass, "passages_embedded_this_run": report.passages_embedded,
+        "vectors_borrowed_this_run": report.vectors_borrowed,
         "ingest_s": round(t.s, 1), "ingest_per_s": round(wall_per_s, 2), "embed_step_per_s": round(ingest_per_s, 2),
         "raw_encode_per_s": round(raw_per_s, 2), "ingest_vs_raw": round(wall_per_s / raw_per_s, 3) if report.passages_embedded else None,
         "peak_rss_mb": round(rss, 1), "index_bytes": dir_bytes(home),
@@ -138,6 +139,8 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=None)
     ap.add_argument("--vectors-from", type=Path, default=None, help="a home whose real passage vectors seed the ANN test")
     ap.add_argument("--skip-ingest", action="store_true", help="measure an index already built in --home")
+    ap.add_argument("--reuse-vectors-from", type=Path, default=None,
+                    help="a home of the same model whose vectors are copied instead of embedded (qa ingest --reuse-vectors-from)")
     ap.add_argument("--ann-only", action="store_true", help="only the approximate-vs-exact measurement")
     ap.add_argument("--ann-sizes", default=None, help="comma-separated vector counts (default 10k,100k[,1M])")
     ap.add_argument("--json", default=None)
@@ -146,7 +149,7 @@ def main() -> None:
     result: dict = {}
     if not args.ann_only:
         if not args.skip_ingest:
-            result.update(ingest(home, args.quick))
+            result.update(ingest(home, args.quick, args.reuse_vectors_from))
         else:
             result.update(describe(home))
         result.update(queries(home, 200))

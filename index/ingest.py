@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from index.build import build_version, remove_old_versions, version_files
 from index.chunk import Chunker, Passage
 from index.db import connect, db_version, get_info, set_info
 from index.embed import Embedder
-from index.errors import IndexBusy, IndexCorrupt, ModelMismatch
+from index.errors import IndexBusy, IndexCorrupt, IndexNotFound, ModelMismatch
 from index.manifest import Manifest, Paths, read_manifest, write_manifest
 
 Progress = Callable[[str, int, int | None, dict], None]
@@ -43,6 +44,7 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     passages_embedded: int = 0
     passages_reused: int = 0
+    vectors_borrowed: int = 0  # copied from another home (``reuse_vectors_from``) instead of embedded
     embed_seconds: float = 0.0
     seconds: float = 0.0
     version: int = 0
@@ -56,7 +58,9 @@ class IngestReport:
         return (
             f"{self.added} added, {self.replaced} replaced, {self.unchanged} unchanged, "
             f"{len(self.skipped)} skipped; {self.passages_embedded} passages embedded "
-            f"({rate:.1f}/s), {self.passages_reused} reused; {self.seconds:.1f}s"
+            f"({rate:.1f}/s), {self.passages_reused} reused"
+            + (f" ({self.vectors_borrowed} vectors from another home)" if self.vectors_borrowed else "")
+            + f"; {self.seconds:.1f}s"
         )
 
 
@@ -73,6 +77,7 @@ class WriterSettings:
     batch_passages: int = 1024
     embed_batch: int = 64
     lock_timeout: float = 0.0
+    reuse_vectors_from: Path | None = None  # another home built with the same model: its vectors are copied, not recomputed
 
     @property
     def chunking(self) -> dict:
@@ -98,6 +103,8 @@ class IndexWriter:
         self.log = log or (lambda msg: None)
         self._lock = None
         self.con = None
+        self._donor: sqlite3.Connection | None = None
+        self._donor_checked = False
 
     def __enter__(self) -> IndexWriter:
         make_home(self.paths.home)
@@ -112,12 +119,16 @@ class IndexWriter:
             self.con = connect(self.paths.db)
             self._check_model()
             self._recover()
+            self._open_donor()
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc) -> None:
+        if self._donor is not None:
+            self._donor.close()
+            self._donor = None
         if self.con is not None:
             self.con.close()
             self.con = None
@@ -142,6 +153,54 @@ class IndexWriter:
                 f"the index in {self.paths.home} was built with {built!r}, but the configured embedding "
                 f"model is {self.embedder.name!r}; use that model or ingest into a new home"
             )
+
+    def _open_donor(self) -> None:
+        """Open ``reuse_vectors_from``'s passage database read-only, refusing another model's vectors."""
+        src = self.settings.reuse_vectors_from
+        if src is None:
+            return
+        db = Paths(Path(src)).db
+        if not db.is_file():
+            raise IndexNotFound(f"no index to reuse vectors from in {src} (missing {db.name})")
+        if db.resolve() == Path(self.paths.db).resolve():
+            return
+        self._donor = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        model = get_info(self._donor, "model")
+        if model and model != self.embedder.name:
+            raise ModelMismatch(f"vectors in {src} were made with {model!r}, not {self.embedder.name!r}; they cannot be reused")
+
+    def _borrow(self, need: dict[str, str]) -> int:
+        """Copy the vectors of ``need`` (key -> text) that the donor home has; returns how many."""
+        if self._donor is None or not need:
+            return 0
+        keys = list(need)
+        rows: list[tuple[str, bytes]] = []
+        for i in range(0, len(keys), 900):
+            part = keys[i : i + 900]
+            rows += self._donor.execute(f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
+        if not rows:
+            return 0
+        dim = self._dim()
+        if any(len(v) != 4 * dim for _, v in rows):
+            raise ModelMismatch(f"vectors in {self.settings.reuse_vectors_from} are not {dim}-d; they cannot be reused")
+        if not self._donor_checked:  # an unpublished donor has no model name: check one vector against ours
+            key, blob = rows[0]
+            mine = self.embedder.embed([need[key]])[0]
+            if float(np.dot(mine, np.frombuffer(blob, dtype=np.float32))) < 0.999:
+                raise ModelMismatch(f"vectors in {self.settings.reuse_vectors_from} differ from this model's; they cannot be reused")
+            self._donor_checked = True
+        with self.con:
+            self._claim_model()
+            self.con.executemany("INSERT OR IGNORE INTO vectors(key, vec) VALUES (?, ?)", rows)
+        for key, _ in rows:
+            del need[key]
+        return len(rows)
+
+    def _claim_model(self) -> None:
+        """Record the model with the first vectors (a killed first ingest must not resume with another)."""
+        if get_info(self.con, "model") is None:
+            set_info(self.con, "model", self.embedder.name)
+            set_info(self.con, "dim", str(self.embedder.dim))
 
     def _recover(self) -> None:
         """Finish a publish that was interrupted after its transaction committed."""
@@ -213,6 +272,7 @@ class IndexWriter:
             for p in ps:
                 if p.key not in have and p.key not in need:
                     need[p.key] = p.embed_text
+        report.vectors_borrowed += self._borrow(need)
         report.passages_reused += sum(len(ps) for ps in all_passages) - len(need)
         items = sorted(need.items(), key=lambda kv: len(kv[1]))  # similar lengths pad less
         step = self.settings.batch_passages
@@ -224,6 +284,7 @@ class IndexWriter:
             if vecs.shape[1] != self._dim():
                 raise ModelMismatch(f"model gives {vecs.shape[1]}-d vectors, index has {self._dim()}")
             with self.con:
+                self._claim_model()
                 self.con.executemany(
                     "INSERT OR IGNORE INTO vectors(key, vec) VALUES (?, ?)",
                     [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(batch, vecs, strict=True)],

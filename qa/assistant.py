@@ -170,20 +170,23 @@ class Assistant:
             raise BadFilter(f"bad retrieval option: {exc.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
 
     # ----- writing -----
-    def writer(self, log=None, embedder: Embedder | None = None) -> IndexWriter:
+    def writer(self, log=None, embedder: Embedder | None = None, reuse_vectors_from: str | Path | None = None) -> IndexWriter:
         s = self.settings
         ws = WriterSettings(
             max_tokens=s.chunk.max_tokens, overlap_tokens=s.chunk.overlap_tokens, index_type=s.index.index_type,
             hnsw_threshold=s.index.hnsw_threshold, hnsw_m=s.index.hnsw_m, embed_batch=s.embed.batch_size,
             lock_timeout=s.index.lock_timeout, batch_articles=s.index.batch_articles,
+            reuse_vectors_from=Path(reuse_vectors_from) if reuse_vectors_from else None,
         )
         return IndexWriter(self.paths.home, embedder or self.embedder, ws, log=log)
 
     def ingest(self, paths_or_articles, progress=None, total: int | None = None, log=None,
-               embedder: Embedder | None = None) -> IngestReport:
+               embedder: Embedder | None = None, reuse_vectors_from: str | Path | None = None) -> IngestReport:
         """Add or replace articles from files/folders or ``Article`` objects.
 
         ``embedder``: compute vectors with another embedder of the same model (e.g. ``RayEmbedder``).
+        ``reuse_vectors_from``: another home built with the same model; passages whose text it has
+        already embedded take its vectors instead of being embedded again (checked on one vector).
         """
         items: Iterable[Article | Skipped]
         if isinstance(paths_or_articles, str | Path):
@@ -191,7 +194,7 @@ class Assistant:
         else:
             seq = list(paths_or_articles)
             items = seq if all(isinstance(x, Article | Skipped) for x in seq) else iter_articles(seq)
-        with self.writer(log, embedder) as w:
+        with self.writer(log, embedder, reuse_vectors_from) as w:
             return w.ingest(items, progress=progress, total=total)
 
     def remove(self, article_ids: Iterable[str]) -> list[str]:

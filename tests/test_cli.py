@@ -23,6 +23,9 @@ def test_ingest_ask_stats_remove_check(tmp_path):
     assert "3 added" in r.output
     r = run("ingest", SAMPLE, "--home", home, "--json")
     assert json.loads(r.stdout.strip().splitlines()[-1])["unchanged"] == 3
+    r = run("ingest", SAMPLE, "--home", tmp_path / "twin", "--json", "--reuse-vectors-from", home)
+    twin = json.loads(r.stdout.strip().splitlines()[-1])
+    assert twin["added"] == 3 and twin["passages_embedded"] == 0 and twin["vectors_borrowed"] > 0
     r = run("ask", "How many IS fighters were reportedly killed near Kobani?", "--home", home, "--json", "-k", "3")
     assert r.exit_code == 0
     d = json.loads(r.stdout)

@@ -222,3 +222,52 @@ def test_no_pickle_is_read_from_disk():
     src = "\n".join(p.read_text() for d in ("qa", "index", "corpus", "app") for p in (ROOT / d).rglob("*.py"))
     word = "pick" + "le"  # spelled apart so that this test does not match its own search
     assert f"import {word}" not in src and f"{word}.load" not in src and f"allow_{word}=True" not in src
+
+
+def _vectors(home) -> dict[str, bytes]:
+    import sqlite3
+
+    con = sqlite3.connect(home / "passages.sqlite")
+    try:
+        return dict(con.execute("SELECT key, vec FROM vectors"))
+    finally:
+        con.close()
+
+
+def test_vectors_are_reused_from_another_home_of_the_same_model(fresh, sample_home):
+    a = fresh()
+    report = a.ingest(SAMPLE, reuse_vectors_from=sample_home)
+    assert report.added == 3 and report.passages_embedded == 0
+    assert report.vectors_borrowed == len(_vectors(sample_home)) > 0
+    assert _vectors(a.paths.home) == _vectors(sample_home)  # byte for byte
+    assert a.snapshot().check() == []
+    assert a.ask("Who attacked Tel Khanzir?").citations[0].article_id == "syria-direct-2015-03-tel-khanzir"
+
+
+def test_vectors_of_another_model_are_refused_and_nothing_is_written(fresh, sample_home, tmp_path):
+    import shutil
+    import sqlite3
+
+    donor = tmp_path / "donor"
+    donor.mkdir()
+    shutil.copy(sample_home / "passages.sqlite", donor / "passages.sqlite")
+    con = sqlite3.connect(donor / "passages.sqlite")
+    with con:  # an unfinished home of another model: no model name, vectors that are not ours
+        con.execute("DELETE FROM info")
+        rows = con.execute("SELECT key, vec FROM vectors").fetchall()
+        con.executemany("UPDATE vectors SET vec = ? WHERE key = ?",
+                        [(np.frombuffer(v, dtype=np.float32)[::-1].tobytes(), k) for k, v in rows])
+    con.close()
+    a = fresh()
+    with pytest.raises(ModelMismatch, match="differ from this model"):
+        a.ingest(SAMPLE, reuse_vectors_from=donor)
+    assert _vectors(a.paths.home) == {}
+    con = sqlite3.connect(donor / "passages.sqlite")
+    with con:
+        con.execute("INSERT INTO info(key, value) VALUES ('model', 'someone/other-model')")
+    con.close()
+    with pytest.raises(ModelMismatch, match="other-model"):
+        a.ingest(SAMPLE, reuse_vectors_from=donor)
+    with pytest.raises(IndexNotFound, match="no index to reuse"):
+        a.ingest(SAMPLE, reuse_vectors_from=tmp_path / "nowhere")
+    assert a.ingest(SAMPLE).added == 3  # the home is still fine for a plain ingest

@@ -143,6 +143,7 @@ def main() -> None:
                     help="a home of the same model whose vectors are copied instead of embedded (qa ingest --reuse-vectors-from)")
     ap.add_argument("--ann-only", action="store_true", help="only the approximate-vs-exact measurement")
     ap.add_argument("--ann-sizes", default=None, help="comma-separated vector counts (default 10k,100k[,1M])")
+    ap.add_argument("--no-ann", action="store_true", help="skip the approximate-vs-exact measurement")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="qa-scale-"))
@@ -153,6 +154,10 @@ def main() -> None:
         else:
             result.update(describe(home))
         result.update(queries(home, 200))
+    if args.no_ann:
+        print_table("scale benchmark", result)
+        write_json(args.json, result)
+        return
     src = args.vectors_from or home
     con = sqlite3.connect(Path(src) / "passages.sqlite")
     blobs = [r[0] for r in con.execute("SELECT vec FROM vectors LIMIT 100000")]

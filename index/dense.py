@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 FLAT, HNSW = "flat", "hnsw"
+EXACT_SUBSET = 10_000  # a filter leaving at most this many passages scores just those (exact, ~4 ms)
 
 
 def choose_type(setting: str, n: int, threshold: int) -> str:
@@ -43,6 +44,11 @@ def ids_of(index) -> np.ndarray:
 def search(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None, ef_search: int = 128):
     """Top-``k`` by inner product. ``allowed``: the only pids that may be returned (a filter).
 
+    A filter that leaves at most ``EXACT_SUBSET`` passages is searched exactly over just those: a
+    full Flat scan would be wasted, and an HNSW walk mostly visits passages the filter rejects and
+    can come back short. On HNSW a wider filter walks the graph with a proportionally larger
+    ``efSearch`` and falls back to exact search when it still finds fewer than ``k``.
+
     Returns:
         ``(pids, scores)`` arrays, without the -1 padding FAISS uses when fewer than k match.
     """
@@ -59,8 +65,31 @@ def search(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None, 
     if allowed is not None:
         if len(allowed) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-        params.sel = sel
+        allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+        if len(allowed) <= EXACT_SUBSET:
+            return exact_subset(index, q[0], k, allowed)
+        params.sel = faiss.IDSelectorBatch(allowed)
+        if kind == HNSW:
+            params.efSearch = int(min(max(ef_search, k) * index.ntotal / len(allowed), 16 * max(ef_search, k)))
     scores, ids = index.search(q, k, params=params)
     keep = ids[0] >= 0
-    return ids[0][keep], scores[0][keep]
+    pids, found = ids[0][keep], scores[0][keep]
+    if allowed is not None and kind == HNSW and len(pids) < min(k, len(allowed)):
+        return exact_subset(index, q[0], k, allowed)
+    return pids, found
+
+
+def exact_subset(index, query: np.ndarray, k: int, allowed: np.ndarray, chunk: int = 16384):
+    """Exact top-``k`` among the ``allowed`` pids, reading their stored vectors in chunks."""
+    best_ids = np.zeros(0, dtype=np.int64)
+    best = np.zeros(0, dtype=np.float32)
+    for i in range(0, len(allowed), chunk):
+        ids = allowed[i : i + chunk]
+        s = index.reconstruct_batch(ids) @ query
+        ids, s = np.concatenate([best_ids, ids]), np.concatenate([best, s])
+        if len(s) > k:
+            top = np.argpartition(-s, k - 1)[:k]
+            ids, s = ids[top], s[top]
+        best_ids, best = ids, s
+    order = np.argsort(-best, kind="stable")
+    return best_ids[order], best[order].astype(np.float32)

@@ -71,7 +71,7 @@ class WriterSettings:
     max_tokens: int = 200
     overlap_tokens: int = 32
     index_type: str = "auto"
-    hnsw_threshold: int = 300_000
+    hnsw_threshold: int = 100_000
     hnsw_m: int = 32
     batch_articles: int = 256
     batch_passages: int = 1024

@@ -36,7 +36,7 @@ class ChunkSettings(_Group):
 
 class IndexSettings(_Group):
     index_type: Literal["auto", "flat", "hnsw"] = Field("auto", description="FAISS index type; auto = flat below hnsw_threshold")
-    hnsw_threshold: int = Field(300_000, gt=0, description="passages from which 'auto' builds HNSW")
+    hnsw_threshold: int = Field(100_000, gt=0, description="passages from which 'auto' builds HNSW")
     hnsw_m: int = Field(32, gt=1, description="HNSW graph degree")
     ef_search: int = Field(128, gt=0, description="HNSW search breadth")
     lock_timeout: float = Field(0.0, ge=0, description="seconds an ingest waits for another one to finish")

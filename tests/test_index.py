@@ -41,6 +41,36 @@ def test_faiss_top_k_equals_numpy_brute_force(sample, embedder):
         assert np.allclose(scores, brute[order], atol=1e-5)
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_filtered_faiss_search_equals_brute_force_over_the_allowed(kind, monkeypatch):
+    """Small filters score just the allowed vectors; wide ones walk HNSW (and fall back when short)."""
+    from index import dense
+
+    rng = np.random.default_rng(7)
+    centers = rng.normal(size=(20, 32)).astype(np.float32)
+    data = centers[rng.integers(0, 20, 3000)] + 0.3 * rng.normal(size=(3000, 32)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    pids = rng.permutation(100_000)[:3000].astype(np.int64)
+    index = dense.new_index(kind, 32)
+    index.add_with_ids(data, pids)
+    q = data[0] + 0.1 * rng.normal(size=32).astype(np.float32)
+    q /= np.linalg.norm(q)
+    for exact_limit in (10_000, 100):  # the exact subset path, then HNSW's filtered walk (Flat: a scan)
+        monkeypatch.setattr(dense, "EXACT_SUBSET", exact_limit)
+        for share in (0.01, 0.2, 0.7):
+            allowed = np.sort(rng.choice(pids, int(share * len(pids)), replace=False))
+            got, scores = dense.search(index, q, 10, allowed)
+            m = np.isin(pids, allowed)
+            brute = data[m] @ q
+            want = pids[m][np.argsort(-brute)[:10]]
+            assert len(got) == 10 and set(got) <= set(allowed)
+            overlap = len(set(got) & set(want)) / 10
+            assert overlap == 1.0 if kind == "flat" or len(allowed) <= exact_limit else overlap >= 0.9
+            assert np.all(np.diff(scores) <= 1e-6)
+    few = np.sort(pids[:5])  # fewer allowed than k: all of them, best first
+    assert set(dense.search(index, q, 10, few)[0]) == set(few)
+
+
 def test_query_path_runs_the_onnx_twin_of_the_model_without_torch(sample_home, embedder):
     """Loading the torch model exports it once; later processes embed queries with onnxruntime."""
     from index.embed import SentenceTransformerEmbedder

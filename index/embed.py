@@ -340,6 +340,8 @@ def onnx_session(model: Path, tokenizer: Path, threads: int | None, max_length: 
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
+    # idle worker threads sleep instead of spinning: they would steal the cores FAISS and BM25 need next
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
     tok = Tokenizer.from_file(str(tokenizer))
     tok.enable_truncation(max_length, strategy=strategy)

@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
-    from index.embed import OnnxEncoder
+    from index.embed import make_embedder
     from qa import Assistant
     from qa.compose import compose, idf_from
     from qa.evaluate import load_questions
@@ -64,10 +64,9 @@ def main() -> None:
         retrieved.append((q, qv, hits, snap.vectors([h.passage.pid for h in hits]) if hits else None))
 
     rows = {}
+    e = a.settings.embed
     for threads in [int(x) for x in args.threads.split(",")]:
-        if base is not None:
-            emb._onnx = OnnxEncoder(emb._query_model_file(), Path(emb._path) / "tokenizer.json", threads=threads,
-                                    max_length=emb._max_seq())
+        emb = make_embedder(e.model, e.backend, e.device, threads)
         for n in [int(x) for x in args.embedded.split(",")]:
             settings = AnswerSettings(embedded_sentences=n)
             in_text, in_cited, nf, ms = [], [], [], []

@@ -277,29 +277,23 @@ def _stream_jsonl(f: Path) -> Iterator[Article | Skipped]:
     number; a gzip that inflates over _GZ_RATIO_LIMIT times its size stops (a possible zip bomb).
     """
     gz = f.suffix.lower() == ".gz"
-    budget = max(MAX_FILE_BYTES, f.stat().st_size * _GZ_RATIO_LIMIT) if gz else None
-    read = 0
-    lineno = 0
+    budget = max(MAX_FILE_BYTES, f.stat().st_size * _GZ_RATIO_LIMIT) if gz else float("inf")
+    read = lineno = 0
     empty = True
     try:
         with (gzip.open(f, "rb") if gz else open(f, "rb")) as fh:
-            while True:
-                raw = fh.readline(MAX_LINE_BYTES + 1)
-                if not raw:
-                    break
+            while raw := fh.readline(MAX_LINE_BYTES + 1):
                 lineno += 1
+                where = f"{f}:{lineno}"
+                too_long = len(raw) > MAX_LINE_BYTES
                 read += len(raw)
-                if budget is not None and read > budget:
+                while too_long and raw and not raw.endswith(b"\n") and read <= budget:  # skip the rest of it
+                    raw = fh.readline(MAX_LINE_BYTES)
+                    read += len(raw)
+                if read > budget:
                     yield Skipped(str(f), "decompresses to more than the size limit (refused as a possible zip bomb)")
                     return
-                where = f"{f}:{lineno}"
-                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                    while raw and not raw.endswith(b"\n"):  # skip the rest of the record
-                        raw = fh.readline(MAX_LINE_BYTES)
-                        read += len(raw)
-                        if budget is not None and read > budget:
-                            yield Skipped(str(f), "decompresses to more than the size limit (refused as a possible zip bomb)")
-                            return
+                if too_long:
                     yield Skipped(where, f"record is over the {_size(MAX_LINE_BYTES)} limit")
                     continue
                 if not raw.strip():

@@ -49,14 +49,8 @@ def build_version(
     import faiss
 
     paths.data.mkdir(parents=True, exist_ok=True)
-    rows = con.execute(
-        f"""SELECT p.pid, p.text, a.title, a.source, a.date, a.id FROM passages p
-            JOIN articles a ON a.aid = p.aid
-            WHERE {VISIBLE.format(t='p')} ORDER BY p.pid""",
-        {"v": version},
-    ).fetchall()
-    n = len(rows)
-    pids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+    pids, source, day, article, sources, article_ids = _passage_meta(con, version)
+    n = len(pids)
     kind = dense.choose_type(index_type, n, hnsw_threshold)
     files = version_files(version)
 
@@ -103,7 +97,12 @@ def build_version(
     log(f"vector index: {n} vectors ({kind}) in {time.time() - t0:.1f}s")
 
     t0 = time.time()
-    lex = Lexical.build([f"{r[2]}\n{r[1]}" for r in rows], pids)
+    texts = con.execute(
+        f"""SELECT a.title || char(10) || p.text FROM passages p JOIN articles a ON a.aid = p.aid
+            WHERE {VISIBLE.format(t='p')} ORDER BY p.pid""",
+        {"v": version},
+    )
+    lex = Lexical.build((r[0] for r in texts), pids)
     lex_dir = paths.data / files["lexical"]
     tmp_dir = paths.data / (files["lexical"] + ".tmp")
     shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -112,17 +111,13 @@ def build_version(
     tmp_dir.rename(lex_dir)
     log(f"BM25 index: {n} passages in {time.time() - t0:.1f}s")
 
-    sources = sorted({r[3] for r in rows})
-    src_idx = {s: i for i, s in enumerate(sources)}
-    article_ids = sorted({r[5] for r in rows})
-    art_idx = {a: i for i, a in enumerate(article_ids)}
     meta_tmp = paths.data / (files["meta"] + ".tmp.npz")
     np.savez(
         meta_tmp,
         pids=pids,
-        source=np.array([src_idx[r[3]] for r in rows], dtype=np.int32),
-        day=np.array([day_number(r[4]) for r in rows], dtype=np.int32),
-        article=np.array([art_idx[r[5]] for r in rows], dtype=np.int32),
+        source=source,
+        day=day,
+        article=article,
         sources=np.array(sources, dtype=str) if sources else np.zeros(0, dtype="<U1"),
         article_ids=np.array(article_ids, dtype=str) if article_ids else np.zeros(0, dtype="<U1"),
     )
@@ -130,6 +125,44 @@ def build_version(
     meta_tmp.replace(paths.data / files["meta"])
     fsync_dir(paths.data)
     return files, kind, len(article_ids), n
+
+
+def _passage_meta(con: sqlite3.Connection, version: int, batch: int = 8192):
+    """Pids, source/day/article arrays and the sorted source and article-id lists of ``version``.
+
+    Read in batches into arrays: no per-passage Python objects are kept.
+    """
+    cur = con.execute(
+        f"""SELECT p.pid, a.source, a.date, a.id FROM passages p JOIN articles a ON a.aid = p.aid
+            WHERE {VISIBLE.format(t='p')} ORDER BY p.pid""",
+        {"v": version},
+    )
+    src_seen: dict[str, int] = {}
+    art_seen: dict[str, int] = {}
+    cols: tuple[list[np.ndarray], ...] = ([], [], [], [])
+    while chunk := cur.fetchmany(batch):
+        m = len(chunk)
+        cols[0].append(np.fromiter((r[0] for r in chunk), dtype=np.int64, count=m))
+        cols[1].append(np.fromiter((src_seen.setdefault(r[1], len(src_seen)) for r in chunk), dtype=np.int32, count=m))
+        cols[2].append(np.fromiter((day_number(r[2]) for r in chunk), dtype=np.int32, count=m))
+        cols[3].append(np.fromiter((art_seen.setdefault(r[3], len(art_seen)) for r in chunk), dtype=np.int32, count=m))
+    pids, source, day, article = (
+        np.concatenate(c) if c else np.zeros(0, dtype=dt)
+        for c, dt in zip(cols, (np.int64, np.int32, np.int32, np.int32), strict=True)
+    )
+    # number sources and articles in sorted order, as readers expect
+    sources, src_rank = _sorted_codes(src_seen)
+    article_ids, art_rank = _sorted_codes(art_seen)
+    return pids, src_rank[source], day, art_rank[article], sources, article_ids
+
+
+def _sorted_codes(seen: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """The keys of ``seen`` sorted, and an array mapping each first-seen code to its sorted rank."""
+    keys = sorted(seen)
+    rank = np.zeros(len(seen), dtype=np.int32)
+    for i, k in enumerate(keys):
+        rank[seen[k]] = i
+    return keys, rank
 
 
 def _add(index, cursor, dim: int, batch: int = 8192) -> None:

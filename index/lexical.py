@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +27,18 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
     )
 
 
+# bm25s cannot index an empty token list: such a row gets this placeholder token
+_EMPTY = "\x00empty"
+
+
+def _token_ids(texts: list[str], vocab: dict[str, int]) -> list[list[int]]:
+    """Token ids of ``texts``, adding new tokens to ``vocab`` in order of first appearance."""
+    out = []
+    for tokens in tokenize(texts):
+        out.append([vocab.setdefault(t, len(vocab)) for t in (tokens or [_EMPTY])])
+    return out
+
+
 class Lexical:
     """A bm25s index and the passage pid of each of its documents."""
 
@@ -40,16 +52,32 @@ class Lexical:
         return int(len(self.pids))
 
     @classmethod
-    def build(cls, texts: Sequence[str], pids: np.ndarray, k1: float = 1.2, b: float = 0.75) -> Lexical:
+    def build(
+        cls, texts: Iterable[str], pids: np.ndarray, k1: float = 1.2, b: float = 0.75, chunk: int = 4096
+    ) -> Lexical:
+        """Index ``texts`` (any iterable, read ``chunk`` at a time) as documents ``pids``.
+
+        Only token ids are kept, never the texts, so memory follows the token count, not the corpus.
+        """
         import bm25s
 
+        pids = np.asarray(pids, dtype=np.int64)
         bm25 = bm25s.BM25(k1=k1, b=b)
-        if len(texts):
-            tokens = tokenize(texts)
-            # bm25s cannot index an empty token list: keep the row with a placeholder token
-            tokens = [t if t else ["\x00empty"] for t in tokens]
-            bm25.index(tokens, show_progress=False)
-        return cls(bm25, np.asarray(pids, dtype=np.int64))
+        vocab: dict[str, int] = {}
+        ids: list[list[int]] = []
+        batch: list[str] = []
+        for text in texts:
+            batch.append(text)
+            if len(batch) == chunk:
+                ids.extend(_token_ids(batch, vocab))
+                batch = []
+        if batch:
+            ids.extend(_token_ids(batch, vocab))
+        if len(ids) != len(pids):
+            raise ValueError(f"BM25 build got {len(ids)} texts for {len(pids)} passages")
+        if ids:
+            bm25.index((ids, vocab), show_progress=False)
+        return cls(bm25, pids)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,33 @@ def test_sample_index_is_consistent(sample):
     assert snap.dense.ntotal == snap.lexical.size == m.passages
 
 
+def test_bm25_built_from_a_stream_in_chunks_equals_bm25s_built_from_all_texts():
+    """The publish step streams passage texts into BM25 a chunk at a time; scores must not change."""
+    import bm25s
+
+    from index.lexical import Lexical, tokenize
+
+    texts = [
+        "Opposition fighters took Tel Khanzir on Sunday.",
+        "",  # no tokens at all: still a document
+        "The regime shelled Tel Khanzir and nearby villages.",
+        "Ships left the harbour of Latakia.",
+        "Jaish al-Fatah fighters entered Idlib; 43 fighters were killed.",
+    ]
+    pids = np.array([11, 12, 13, 14, 15])
+    streamed = Lexical.build((t for t in texts), pids, chunk=2)
+    whole = bm25s.BM25(k1=1.2, b=0.75)
+    whole.index([t or ["\x00empty"] for t in tokenize(texts)], show_progress=False)
+    for q in ["Tel Khanzir fighters", "harbour ships", "Idlib", "nothing matches zzz"]:
+        toks = tokenize([q])[0]
+        mine = streamed.scores(q)
+        ref = [t for t in toks if t in whole.vocab_dict]
+        assert np.allclose(mine, whole.get_scores(ref) if ref else 0.0)
+    assert sorted(streamed.search("Tel Khanzir", 5)[0]) == [11, 13]
+    with pytest.raises(ValueError, match="4 texts for 5 passages"):
+        Lexical.build(iter(texts[:4]), pids)
+
+
 def test_faiss_top_k_equals_numpy_brute_force(sample, embedder):
     snap = sample.snapshot()
     pids = snap.meta["pids"]

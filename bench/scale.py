@@ -158,15 +158,16 @@ def main() -> None:
         print_table("scale benchmark", result)
         write_json(args.json, result)
         return
+    sizes = [int(float(x)) for x in args.ann_sizes.split(",")] if args.ann_sizes else (
+        [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     src = args.vectors_from or home
     con = sqlite3.connect(Path(src) / "passages.sqlite")
-    blobs = [r[0] for r in con.execute("SELECT vec FROM vectors LIMIT 100000")]
+    # as many real vectors as the largest size needs (at least 100k); perturbed copies only beyond them
+    blobs = [r[0] for r in con.execute("SELECT vec FROM vectors LIMIT ?", (max(100_000, *sizes),))]
     vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), -1)
     from index.embed import make_embedder
 
     qvecs = make_embedder().embed(dev_questions(200))
-    sizes = [int(float(x)) for x in args.ann_sizes.split(",")] if args.ann_sizes else (
-        [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     result["ann"] = ann(vecs, qvecs, sizes)
     result["recall10_vs_exact"] = result["ann"][-1]["recall10_vs_exact"]
     result["ann_seed_vectors"] = len(vecs)

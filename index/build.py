@@ -95,6 +95,7 @@ def build_version(
     _fsync(tmp)
     tmp.replace(paths.data / files["faiss"])
     log(f"vector index: {n} vectors ({kind}) in {time.time() - t0:.1f}s")
+    del index  # written: free its memory before BM25 is built
 
     t0 = time.time()
     texts = con.execute(

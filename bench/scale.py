@@ -154,9 +154,9 @@ def main() -> None:
         else:
             result.update(describe(home))
         result.update(queries(home, 200))
+        write_json(args.json, result)  # kept if the long ANN stage below is interrupted; rewritten after it
     if args.no_ann:
         print_table("scale benchmark", result)
-        write_json(args.json, result)
         return
     sizes = [int(float(x)) for x in args.ann_sizes.split(",")] if args.ann_sizes else (
         [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])

@@ -67,6 +67,7 @@ def main() -> None:
     e = a.settings.embed
     for threads in [int(x) for x in args.threads.split(",")]:
         emb = make_embedder(e.model, e.backend, e.device, threads)
+        emb.embed_query("warm up")  # load the encoder before anything is timed
         for n in [int(x) for x in args.embedded.split(",")]:
             settings = AnswerSettings(embedded_sentences=n)
             in_text, in_cited, nf, ms = [], [], [], []

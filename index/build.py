@@ -98,11 +98,7 @@ def build_version(
     del index  # written: free its memory before BM25 is built
 
     t0 = time.time()
-    texts = con.execute(
-        f"""SELECT a.title || char(10) || p.text FROM passages p JOIN articles a ON a.aid = p.aid
-            WHERE {VISIBLE.format(t='p')} ORDER BY p.pid""",
-        {"v": version},
-    )
+    texts = _visible_passages(con, version, "a.title || char(10) || p.text")
     lex = Lexical.build((r[0] for r in texts), pids)
     lex_dir = paths.data / files["lexical"]
     tmp_dir = paths.data / (files["lexical"] + ".tmp")
@@ -128,16 +124,22 @@ def build_version(
     return files, kind, len(article_ids), n
 
 
+def _visible_passages(con: sqlite3.Connection, version: int, columns: str) -> sqlite3.Cursor:
+    """A cursor over ``columns`` of the passages (``p``) and their articles (``a``) visible in
+    ``version``, in pid order: every pass over them lines up row for row."""
+    return con.execute(
+        f"""SELECT {columns} FROM passages p JOIN articles a ON a.aid = p.aid
+            WHERE {VISIBLE.format(t='p')} ORDER BY p.pid""",
+        {"v": version},
+    )
+
+
 def _passage_meta(con: sqlite3.Connection, version: int, batch: int = 8192):
     """Pids, source/day/article arrays and the sorted source and article-id lists of ``version``.
 
     Read in batches into arrays: no per-passage Python objects are kept.
     """
-    cur = con.execute(
-        f"""SELECT p.pid, a.source, a.date, a.id FROM passages p JOIN articles a ON a.aid = p.aid
-            WHERE {VISIBLE.format(t='p')} ORDER BY p.pid""",
-        {"v": version},
-    )
+    cur = _visible_passages(con, version, "p.pid, a.source, a.date, a.id")
     src_seen: dict[str, int] = {}
     art_seen: dict[str, int] = {}
     cols: tuple[list[np.ndarray], ...] = ([], [], [], [])

@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -65,13 +66,8 @@ class Lexical:
         bm25 = bm25s.BM25(k1=k1, b=b)
         vocab: dict[str, int] = {}
         ids: list[list[int]] = []
-        batch: list[str] = []
-        for text in texts:
-            batch.append(text)
-            if len(batch) == chunk:
-                ids.extend(_token_ids(batch, vocab))
-                batch = []
-        if batch:
+        it = iter(texts)
+        while batch := list(islice(it, chunk)):
             ids.extend(_token_ids(batch, vocab))
         if len(ids) != len(pids):
             raise ValueError(f"BM25 build got {len(ids)} texts for {len(pids)} passages")

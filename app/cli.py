@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ingest, ask, remove, stats, serve, eval, check."""
+"""The ``qa`` command line: ingest, ask, remove, stats, serve, eval, check, repair."""
 
 from __future__ import annotations
 
@@ -31,26 +31,40 @@ def _fail(msg: str, code: int = 1) -> None:
 
 
 def _run(fn):
-    """Run a command body, turning domain errors into one clear line and a non-zero exit."""
+    """Run a command body, turning every error into one clear line and a non-zero exit.
+
+    Domain errors say what is wrong and what to do. Anything else is a bug: one line names it, and
+    ``QA_DEBUG=1`` shows the traceback.
+    """
+    import os
+
     from qa.errors import USER_ERRORS
 
     try:
         return fn()
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
     except USER_ERRORS as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         _fail("interrupted; the index is as it was before this command (finished batches are kept for the next run)", 130)
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches a user
+        if os.environ.get("QA_DEBUG") == "1":
+            raise
+        detail = str(exc).strip().splitlines()
+        _fail(f"unexpected {type(exc).__name__}{': ' + detail[0][:300] if detail else ''} "
+              "(a bug: QA_DEBUG=1 shows the traceback)", 3)
 
 
 def estimate_total(paths: list[Path]) -> int | None:
     """Articles to expect: files, or lines of JSONL files (cheap to count)."""
-    from corpus.load import SUFFIXES, _files_under, _suffix
+    from corpus.load import SUFFIXES, files_under, suffix_of
 
     total = 0
     for p in paths:
-        files = _files_under(p) if p.is_dir() else [p]
+        files = files_under(p) if p.is_dir() else [p]
         for f in files:
-            kind = _suffix(f)
+            kind = suffix_of(f)
             if kind == ".jsonl":
                 try:
                     opener = gzip.open if f.suffix == ".gz" else open
@@ -211,18 +225,42 @@ def check(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json")]
     """Check the index's integrity (exit 0 if healthy, 1 with the reason if not)."""
 
     def body():
-        from index.manifest import Paths, read_manifest
+        from index.errors import IndexNotFound
+        from index.manifest import read_manifest
 
         a = _assistant(home)
+        if not a.paths.exists():
+            raise IndexNotFound(f"no index in {a.paths.home}: run `qa ingest PATH` first")
         problems = a.check()
-        m = read_manifest(Paths(a.settings.home).manifest)
+        m = None if problems else read_manifest(a.paths.manifest)
         if as_json:
-            typer.echo(json.dumps({"ok": not problems, "problems": problems, "index_version": m.digest, "version": m.version,
-                                   "articles": m.articles, "passages": m.passages}))
+            out = {"ok": not problems, "problems": problems}
+            if m is not None:
+                out.update(index_version=m.digest, version=m.version, articles=m.articles, passages=m.passages)
+            typer.echo(json.dumps(out))
         if problems:
             _fail("; ".join(problems))
         if not as_json:
             typer.echo(f"ok: {m.articles} articles, {m.passages} passages, version {m.version}, index version {m.digest}")
+
+    _run(body)
+
+
+@app.command()
+def repair(home: HomeOpt = None, wait: Annotated[float, typer.Option("--wait", help="seconds to wait if an ingest holds the lock")] = 0.0):
+    """Rebuild the derived index files (vectors, BM25, filters, manifest) from the passage table."""
+
+    def body():
+        a = _assistant(home, index={"lock_timeout": wait})
+        before = a.check() if a.paths.exists() else []
+        for p in before:
+            typer.echo(f"found: {p}", err=True)
+        r = a.repair(log=lambda msg: typer.echo(msg, err=True))
+        left = a.check()
+        if left:
+            _fail("; ".join(left))
+        typer.echo(f"repaired: {r['articles']} articles, {r['passages']} passages, version {r['version']}, "
+                   f"index version {r['index_version']}")
 
     _run(body)
 

@@ -7,7 +7,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-ALLOWED = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".pdf"}
+from corpus.load import SUFFIXES
+
+ALLOWED = SUFFIXES  # what the loader reads (a gzipped upload is refused by its content)
+
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

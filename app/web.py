@@ -3,6 +3,7 @@ corpus management (upload with progress, article table, delete), export, and the
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -14,9 +15,18 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app.render import CSS, HEAD_JS, answer_html, error_html, sources_html  # noqa: E402
 from app.uploads import accept  # noqa: E402
-from qa.assistant import Assistant, check_question, make_filters  # noqa: E402
+from qa.assistant import Assistant  # noqa: E402
 from qa.chat import Conversation, rewrite  # noqa: E402
-from qa.errors import USER_ERRORS, IndexNotFound  # noqa: E402
+from qa.errors import USER_ERRORS, IndexNotFound, SettingsError  # noqa: E402
+from qa.validate import check_question, make_filters  # noqa: E402
+
+log = logging.getLogger("analyst-qa.web")
+
+
+def unexpected(exc: BaseException) -> str:
+    """A readable message for an error that is not a domain error (the traceback goes to the server log)."""
+    log.error("unexpected error", exc_info=exc)
+    return f"Something went wrong on the server ({type(exc).__name__}: {str(exc)[:200]}). Details are in the server log."
 
 ARTICLE_COLUMNS = ["title", "outlet", "date", "passages", "id"]
 
@@ -46,6 +56,8 @@ class ChatBackend:
             )
         except USER_ERRORS as exc:
             return conv, None, None, str(exc)
+        except Exception as exc:  # noqa: BLE001 - never a traceback in the chat
+            return conv, None, None, unexpected(exc)
         conv.turns.append(answer)
         turn = len(conv.turns)
         return conv, answer_html(answer, turn), sources_html(answer, turn), None
@@ -57,12 +69,14 @@ class ChatBackend:
                                       as_of=as_of or None).to_dict()
         except USER_ERRORS as exc:
             return {"error": str(exc)}
+        except Exception as exc:  # noqa: BLE001
+            return {"error": unexpected(exc)}
 
     # ----- corpus -----
     def articles_table(self) -> list[list]:
         try:
             rows = self.assistant.snapshot().articles()
-        except IndexNotFound:
+        except USER_ERRORS:
             return []
         return [[r["title"], r["source"], r["date"] or "", r["passages"], r["id"]] for r in rows]
 
@@ -79,6 +93,8 @@ class ChatBackend:
             return "No index yet: upload articles to start."
         except USER_ERRORS as exc:
             return f"Index problem: {exc}"
+        except Exception as exc:  # noqa: BLE001
+            return unexpected(exc)
         mb = s["bytes_on_disk"] / 2**20
         return (
             f"{s['articles']} articles · {s['passages']} passages · {len(s['sources'])} outlets · "
@@ -104,6 +120,8 @@ class ChatBackend:
                     rep = self.assistant.ingest(accepted, progress=report_progress, total=len(accepted))
                 except USER_ERRORS as exc:
                     return "\n".join([f"Ingest failed: {exc}", *lines])
+                except Exception as exc:  # noqa: BLE001
+                    return "\n".join([f"Ingest failed: {unexpected(exc)}", *lines])
             lines.insert(0, f"Ingested: {rep.summary()}")
             lines += [f"Skipped {Path(s.path).name}: {s.reason}" for s in rep.skipped]
         return "\n".join(lines)
@@ -115,6 +133,8 @@ class ChatBackend:
             removed = self.assistant.remove([article_id.strip()])
         except USER_ERRORS as exc:
             return f"Delete failed: {exc}"
+        except Exception as exc:  # noqa: BLE001
+            return f"Delete failed: {unexpected(exc)}"
         return f"Deleted {article_id}." if removed else f"No article with id {article_id!r}."
 
     EXPORTS_KEPT = 256
@@ -234,8 +254,6 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
         return None
     user, sep, password = value.partition(":")
     if not sep or not user or not password:
-        from qa.errors import SettingsError
-
         raise SettingsError("server auth must be 'user:password'")
     return user, password
 

@@ -40,7 +40,7 @@ def main() -> None:
 
     from index.embed import make_embedder
     from qa import Assistant
-    from qa.compose import compose, idf_from
+    from qa.compose import TermWeights, compose
     from qa.evaluate import load_questions
     from qa.settings import AnswerSettings
 
@@ -49,7 +49,7 @@ def main() -> None:
     a = Assistant(home=args.home)
     a.warm_up()
     snap = a.snapshot()
-    idf = idf_from(snap)
+    terms = TermWeights(snap)
     emb = a.embedder
     base = emb._query_session()  # the ONNX twin; None when this model/backend has none
     if base is None and args.threads != "1":
@@ -73,7 +73,7 @@ def main() -> None:
             in_text, in_cited, nf, ms = [], [], [], []
             for q, qv, hits, vecs in retrieved:
                 t = time.perf_counter()
-                ans = compose(q.question, hits, emb, settings, passage_vectors=vecs, idf=idf, query_vector=qv)
+                ans = compose(q.question, hits, emb, settings, terms=terms, passage_vectors=vecs, query_vector=qv)
                 ms.append((time.perf_counter() - t) * 1000)
                 gold = [g.lower() for g in q.answers if g.strip()]
                 in_text.append(any(g in ans.text.lower() for g in gold))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -14,18 +13,7 @@ from index import dense
 from index.db import VISIBLE
 from index.lexical import Lexical
 from index.manifest import Manifest, Paths, fsync_dir
-
-_EPOCH = date(1970, 1, 1)
-
-
-def day_number(iso: str | None) -> int:
-    """Days since 1970-01-01 of an ISO date; -1 when unknown."""
-    if not iso:
-        return -1
-    try:
-        return (date.fromisoformat(iso[:10]) - _EPOCH).days
-    except ValueError:
-        return -1
+from index.types import day_number, titled
 
 
 def version_files(version: int) -> dict:
@@ -98,8 +86,8 @@ def build_version(
     del index  # written: free its memory before BM25 is built
 
     t0 = time.time()
-    texts = _visible_passages(con, version, "a.title || char(10) || p.text")
-    lex = Lexical.build((r[0] for r in texts), pids)
+    texts = _visible_passages(con, version, "a.title, p.text")
+    lex = Lexical.build((titled(title, text) for title, text in texts), pids)
     lex_dir = paths.data / files["lexical"]
     tmp_dir = paths.data / (files["lexical"] + ".tmp")
     shutil.rmtree(tmp_dir, ignore_errors=True)

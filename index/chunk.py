@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from corpus import Article
 from index.sentences import sentence_spans
+from index.types import titled
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
@@ -126,7 +127,7 @@ class Chunker:
         for pos, g in enumerate(groups):
             start, end = spans[g[0]][0], spans[g[-1]][1]
             text = a.text[start:end]
-            embed_text = f"{a.title}\n{text}" if a.title else text
+            embed_text = titled(a.title, text)
             pid = hashlib.sha256(f"{a.id}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()[:24]
             passages.append(Passage(pid, a.id, pos, start, end, text, embed_text))
         return passages

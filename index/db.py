@@ -8,6 +8,7 @@ sees half of ``v + 1``, and an ingest killed at any moment leaves the last versi
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 SCHEMA = """
@@ -68,3 +69,17 @@ def get_info(con: sqlite3.Connection, key: str) -> str | None:
 
 def set_info(con: sqlite3.Connection, key: str, value: str) -> None:
     con.execute("INSERT OR REPLACE INTO info(key, value) VALUES (?, ?)", (key, value))
+
+
+SQL_VARS = 900  # host parameters per statement, well under SQLite's limit
+
+
+def select_in(con: sqlite3.Connection, sql: str, values: Sequence, params: Sequence = ()) -> Iterator[tuple]:
+    """Rows of ``sql`` whose ``{in}`` placeholder is an ``IN (...)`` list of ``values``, in batches.
+
+    ``params`` are positional parameters that come before the list.
+    """
+    values = list(values)
+    for i in range(0, len(values), SQL_VARS):
+        part = values[i : i + SQL_VARS]
+        yield from con.execute(sql.format(qs=",".join("?" * len(part))), [*params, *part])

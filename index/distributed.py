@@ -52,6 +52,10 @@ class RayEmbedder(Embedder):
         futures = [a.embed.remote([texts[i] for i in idx], batch_size) for a, idx in zip(self._actors, shards, strict=True) if len(idx)]
         return np.ascontiguousarray(np.vstack(self._ray.get(futures)), dtype=np.float32)
 
+    @property
+    def max_tokens(self) -> int:  # type: ignore[override]
+        return self._local.max_tokens
+
     def embed_query(self, text: str) -> np.ndarray:
         return self._local.embed_query(text)
 

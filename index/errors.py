@@ -23,3 +23,7 @@ class IndexBusy(IndexError_):
 
 class ModelError(IndexError_):
     """The embedding model could not be loaded."""
+
+
+class SettingsError(IndexError_, ValueError):
+    """A setting is unknown, has a bad value, or does not fit with another setting or the model."""

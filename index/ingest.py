@@ -1,34 +1,35 @@
-"""Write to an index: incremental, resumable, crash-safe ingest and removal.
+"""Write to an index: incremental, resumable, crash-safe ingest, removal and repair.
 
-Flow: articles stream in batches → unchanged ones are skipped → passages whose embedding text
-already has a vector reuse it → the rest are embedded and *staged* (committed per batch, so a killed
-ingest resumes without re-embedding) → one transaction publishes the new version → derived files
-(FAISS, BM25, filter arrays) are written under new names → the manifest is replaced atomically.
+Flow: articles stream in batches → unchanged ones are skipped (``changes``) → passages whose
+embedding text already has a vector reuse it, or borrow it from another home (``borrow``) → the
+rest are embedded and *staged* (committed per batch, so a killed ingest resumes without
+re-embedding) → one transaction publishes the new version → derived files (FAISS, BM25, filter
+arrays) are written under new names → the manifest is replaced atomically (``publish``).
 Readers only follow the manifest, so they see the old version or the new one, never a mix.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from filelock import FileLock, Timeout
 
 from corpus import Article, Skipped
-from index.build import build_version, remove_old_versions, version_files
+from index.borrow import VectorDonor
+from index.changes import Change, ChangeDetector, signature
 from index.chunk import Chunker, Passage
-from index.db import connect, db_version, get_info, set_info
+from index.db import connect, db_version, get_info, select_in, set_info
 from index.embed import Embedder
-from index.errors import IndexBusy, IndexCorrupt, IndexNotFound, ModelMismatch
-from index.manifest import Manifest, Paths, read_manifest, write_manifest
+from index.errors import IndexBusy, IndexCorrupt, ModelMismatch, SettingsError
+from index.manifest import Manifest, Paths, read_manifest
+from index.publish import ModelInfo, publish_files, publish_staged, remove_articles
+from index.settings import ChunkSettings, IndexSettings
 
 Progress = Callable[[str, int, int | None, dict], None]
 
@@ -64,26 +65,6 @@ class IngestReport:
         )
 
 
-@dataclass(frozen=True)
-class WriterSettings:
-    """The parts of the settings a writer needs."""
-
-    max_tokens: int = 200
-    overlap_tokens: int = 32
-    index_type: str = "auto"
-    hnsw_threshold: int = 100_000
-    hnsw_m: int = 32
-    batch_articles: int = 256
-    batch_passages: int = 1024
-    embed_batch: int = 64
-    lock_timeout: float = 0.0
-    reuse_vectors_from: Path | None = None  # another home built with the same model: its vectors are copied, not recomputed
-
-    @property
-    def chunking(self) -> dict:
-        return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens, "title_prefix": True}
-
-
 def make_home(home: Path) -> None:
     """Create the data home with user-only permissions."""
     home.mkdir(parents=True, exist_ok=True)
@@ -94,23 +75,33 @@ def make_home(home: Path) -> None:
 
 
 class IndexWriter:
-    """Holds the home's write lock; use as a context manager."""
+    """Holds the home's write lock; use as a context manager.
 
-    def __init__(self, home: Path, embedder: Embedder, settings: WriterSettings | None = None, log=None):
+    Args:
+        chunk, index: the settings groups of the one settings object (``qa.settings.Settings``).
+        embed_batch: texts per forward pass.
+        reuse_vectors_from: another home built with the same model; its vectors are copied, not recomputed.
+    """
+
+    def __init__(self, home: Path, embedder: Embedder, chunk: ChunkSettings | None = None,
+                 index: IndexSettings | None = None, *, embed_batch: int = 64,
+                 reuse_vectors_from: Path | None = None, log=None):
         self.paths = Paths(Path(home))
         self.embedder = embedder
-        self.settings = settings or WriterSettings()
+        self.chunk = chunk or ChunkSettings()
+        self.index = index or IndexSettings()
+        self.embed_batch = embed_batch
+        self.reuse_vectors_from = Path(reuse_vectors_from) if reuse_vectors_from else None
         self.log = log or (lambda msg: None)
         self._lock = None
         self.con = None
-        self._donor: sqlite3.Connection | None = None
-        self._donor_checked = False
+        self._donor: VectorDonor | None = None
 
     def __enter__(self) -> IndexWriter:
         make_home(self.paths.home)
         self._lock = FileLock(str(self.paths.lock))
         try:
-            self._lock.acquire(timeout=self.settings.lock_timeout)
+            self._lock.acquire(timeout=self.index.lock_timeout)
         except Timeout:
             raise IndexBusy(
                 f"another ingest is writing to {self.paths.home}; wait for it to finish and try again"
@@ -119,7 +110,8 @@ class IndexWriter:
             self.con = connect(self.paths.db)
             self._check_model()
             self._recover()
-            self._open_donor()
+            if self.reuse_vectors_from is not None:
+                self._donor = VectorDonor(self.reuse_vectors_from, self.paths.db, self.embedder)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -154,53 +146,18 @@ class IndexWriter:
                 f"model is {self.embedder.name!r}; use that model or ingest into a new home"
             )
 
-    def _open_donor(self) -> None:
-        """Open ``reuse_vectors_from``'s passage database read-only, refusing another model's vectors."""
-        src = self.settings.reuse_vectors_from
-        if src is None:
-            return
-        db = Paths(Path(src)).db
-        if not db.is_file():
-            raise IndexNotFound(f"no index to reuse vectors from in {src} (missing {db.name})")
-        if db.resolve() == Path(self.paths.db).resolve():
-            return
-        self._donor = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30, check_same_thread=False)
-        model = get_info(self._donor, "model")
-        if model and model != self.embedder.name:
-            raise ModelMismatch(f"vectors in {src} were made with {model!r}, not {self.embedder.name!r}; they cannot be reused")
-
-    def _borrow(self, need: dict[str, str]) -> int:
-        """Copy the vectors of ``need`` (key -> text) that the donor home has; returns how many."""
-        if self._donor is None or not need:
-            return 0
-        keys = list(need)
-        rows: list[tuple[str, bytes]] = []
-        for i in range(0, len(keys), 900):
-            part = keys[i : i + 900]
-            rows += self._donor.execute(f"SELECT key, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})", part).fetchall()
-        if not rows:
-            return 0
-        dim = self._dim()
-        if any(len(v) != 4 * dim for _, v in rows):
-            raise ModelMismatch(f"vectors in {self.settings.reuse_vectors_from} are not {dim}-d; they cannot be reused")
-        if not self._donor_checked:  # an unpublished donor has no model name: check one vector against ours
-            key, blob = rows[0]
-            mine = self.embedder.embed([need[key]])[0]
-            if float(np.dot(mine, np.frombuffer(blob, dtype=np.float32))) < 0.99:  # bf16 vs fp32 of one model: ~0.999
-                raise ModelMismatch(f"vectors in {self.settings.reuse_vectors_from} differ from this model's; they cannot be reused")
-            self._donor_checked = True
-        with self.con:
-            self._claim_model()
-            self.con.executemany("INSERT OR IGNORE INTO vectors(key, vec) VALUES (?, ?)", rows)
-        for key, _ in rows:
-            del need[key]
-        return len(rows)
+    def _model(self) -> ModelInfo:
+        return ModelInfo(self.embedder.name, self.embedder.backend, self._dim())
 
     def _claim_model(self) -> None:
         """Record the model with the first vectors (a killed first ingest must not resume with another)."""
         if get_info(self.con, "model") is None:
             set_info(self.con, "model", self.embedder.name)
             set_info(self.con, "dim", str(self.embedder.dim))
+
+    def _dim(self) -> int:
+        d = get_info(self.con, "dim")
+        return int(d) if d else self.embedder.dim
 
     def _recover(self) -> None:
         """Finish a publish that was interrupted after its transaction committed."""
@@ -214,16 +171,36 @@ class IndexWriter:
             self.log(f"finishing interrupted publish of version {have}")
             self._publish_files(have, m)
 
+    def repair(self) -> Manifest:
+        """Rebuild every derived file (FAISS, BM25, filter arrays) and the manifest from the passage table.
+
+        Raises:
+            IndexCorrupt: the passage table itself is missing or unreadable, or holds no version yet.
+        """
+        version = db_version(self.con)
+        if version == 0:
+            raise IndexCorrupt(f"the passage table in {self.paths.home} holds no published version: nothing to repair")
+        return self._publish_files(version, None)
+
+    def _publish_files(self, version: int, previous: Manifest | None) -> Manifest:
+        return publish_files(self.con, self.paths, version, self._model(), self.chunk.signature, self.index,
+                             previous, log=self.log)
+
     # ----- ingest -----
     def ingest(self, items: Iterable[Article | Skipped], progress: Progress | None = None, total: int | None = None) -> IngestReport:
-        """Add or replace articles; returns what was done. Skipped inputs are only reported."""
+        """Add or replace articles; returns what was done. Skipped inputs are only reported.
+
+        Raises:
+            SettingsError: passages would be longer than the embedding model reads.
+        """
+        if self.chunk.max_tokens > self.embedder.max_tokens:
+            raise SettingsError(f"chunk.max_tokens is {self.chunk.max_tokens}, but {self.embedder.name} reads at most "
+                                f"{self.embedder.max_tokens} wordpieces of text; longer passages would be cut silently")
         t0 = time.time()
         report = IngestReport()
         progress = progress or (lambda *a: None)
-        chunker = Chunker(self.settings.max_tokens, self.settings.overlap_tokens, self.embedder.count_tokens)
-        sig = self._signature()
-        live = dict(self.con.execute("SELECT id, content_hash FROM articles WHERE removed IS NULL"))
-        staged = dict(self.con.execute("SELECT article_id, content_hash FROM staged"))
+        chunker = Chunker(self.chunk.max_tokens, self.chunk.overlap_tokens, self.embedder.count_tokens)
+        changes = ChangeDetector(self.con, signature(self.embedder.name, self.chunk.signature))
         todo: list[str] = []
         seen = 0
         pending: list[tuple[Article, str]] = []
@@ -232,35 +209,30 @@ class IndexWriter:
                 report.skipped.append(item)
                 continue
             seen += 1
-            h = self._article_hash(item, sig)
-            if live.get(item.id) == h:
+            change, h = changes.classify(item)
+            if change is Change.UNCHANGED:
                 report.unchanged += 1
-            elif staged.get(item.id) == h:
+            elif change is Change.STAGED:
                 report.resumed += 1
                 todo.append(item.id)
             else:
                 pending.append((item, h))
                 todo.append(item.id)
-                if len(pending) >= self.settings.batch_articles:
+                if len(pending) >= self.index.batch_articles:
                     self._stage(pending, chunker, report, progress, seen, total)
                     pending = []
             progress("articles", seen, total, {"embedded": report.passages_embedded})
         if pending:
             self._stage(pending, chunker, report, progress, seen, total)
         if todo:
-            report.version = self._publish(todo, report)
+            version = db_version(self.con) + 1
+            report.added, report.replaced = publish_staged(self.con, todo, version, self._model())
+            self._publish_files(version, self._manifest())
+            report.version = version
         else:
             report.version = db_version(self.con)
         report.seconds = time.time() - t0
         return report
-
-    def _signature(self) -> str:
-        blob = json.dumps([self.embedder.name, self.settings.chunking], sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-    @staticmethod
-    def _article_hash(a: Article, sig: str) -> str:
-        return hashlib.sha256(f"{a.content_hash}:{sig}".encode()).hexdigest()[:32]
 
     def _stage(self, pending, chunker: Chunker, report: IngestReport, progress, seen, total) -> None:
         articles = [a for a, _ in pending]
@@ -275,20 +247,15 @@ class IndexWriter:
         report.vectors_borrowed += self._borrow(need)
         report.passages_reused += sum(len(ps) for ps in all_passages) - len(need)
         items = sorted(need.items(), key=lambda kv: len(kv[1]))  # similar lengths pad less
-        step = self.settings.batch_passages
+        step = self.index.batch_passages
         for i in range(0, len(items), step):
             batch = items[i : i + step]
             t = time.time()
-            vecs = self.embedder.embed([t for _, t in batch], batch_size=self.settings.embed_batch)
+            vecs = self.embedder.embed([t for _, t in batch], batch_size=self.embed_batch)
             report.embed_seconds += time.time() - t
             if vecs.shape[1] != self._dim():
                 raise ModelMismatch(f"model gives {vecs.shape[1]}-d vectors, index has {self._dim()}")
-            with self.con:
-                self._claim_model()
-                self.con.executemany(
-                    "INSERT OR IGNORE INTO vectors(key, vec) VALUES (?, ?)",
-                    [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(batch, vecs, strict=True)],
-                )
+            self._store_vectors([(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(batch, vecs, strict=True)])
             report.passages_embedded += len(batch)
             progress("articles", seen, total, {"embedded": report.passages_embedded})
         with self.con:
@@ -297,113 +264,33 @@ class IndexWriter:
                 [(a.id, h, _article_json(a), _passages_json(ps)) for (a, h), ps in zip(pending, all_passages, strict=True)],
             )
 
+    def _borrow(self, need: dict[str, str]) -> int:
+        """Copy the vectors of ``need`` (key -> text) that the donor home has; returns how many."""
+        if self._donor is None:
+            return 0
+        rows = self._donor.lend(need, self._dim())
+        if rows:
+            self._store_vectors(rows)
+            for key, _ in rows:
+                del need[key]
+        return len(rows)
+
+    def _store_vectors(self, rows: list[tuple[str, bytes]]) -> None:
+        with self.con:
+            self._claim_model()
+            self.con.executemany("INSERT OR IGNORE INTO vectors(key, vec) VALUES (?, ?)", rows)
+
     def _have_vectors(self, keys: set[str]) -> set[str]:
-        found: set[str] = set()
-        ks = list(keys)
-        for i in range(0, len(ks), 900):
-            part = ks[i : i + 900]
-            found.update(r[0] for r in self.con.execute(f"SELECT key FROM vectors WHERE key IN ({','.join('?' * len(part))})", part))
-        return found
-
-    def _dim(self) -> int:
-        d = get_info(self.con, "dim")
-        return int(d) if d else self.embedder.dim
-
-    def _publish(self, article_ids: list[str], report: IngestReport) -> int:
-        version = db_version(self.con) + 1
-        with self.con:
-            self.con.execute("BEGIN IMMEDIATE")
-            for aid in article_ids:
-                row = self.con.execute(
-                    "SELECT content_hash, article, passages FROM staged WHERE article_id = ?", (aid,)
-                ).fetchone()
-                if row is None:
-                    continue
-                h, art_json, ps_json = row
-                old = self.con.execute("SELECT aid FROM articles WHERE id = ? AND removed IS NULL", (aid,)).fetchone()
-                if old:
-                    self.con.execute("UPDATE articles SET removed = ? WHERE aid = ?", (version, old[0]))
-                    self.con.execute("UPDATE passages SET removed = ? WHERE aid = ? AND removed IS NULL", (version, old[0]))
-                    report.replaced += 1
-                else:
-                    report.added += 1
-                a = json.loads(art_json)
-                ps = json.loads(ps_json)
-                cur = self.con.execute(
-                    """INSERT INTO articles(id, content_hash, title, source, date, url, metadata, text, n_passages, added)
-                       VALUES (?,?,?,?,?,?,?,?,?,?)""",
-                    (aid, h, a["title"], a["source"], a["date"], a["url"], json.dumps(a["metadata"], ensure_ascii=False),
-                     a["text"], len(ps), version),
-                )
-                row_id = cur.lastrowid
-                self.con.executemany(
-                    """INSERT INTO passages(aid, id, position, start, "end", text, key, added)
-                       VALUES (?,?,?,?,?,?,?,?)""",
-                    [(row_id, p["id"], p["position"], p["start"], p["end"], p["text"], p["key"], version) for p in ps],
-                )
-            self.con.execute("DELETE FROM staged")
-            self._set_version(version)
-        self._publish_files(version, self._manifest())
-        return version
-
-    def _set_version(self, version: int) -> None:
-        set_info(self.con, "version", str(version))
-        set_info(self.con, "model", self.embedder.name)
-        if get_info(self.con, "dim") is None:
-            set_info(self.con, "dim", str(self.embedder.dim))
-
-    def _publish_files(self, version: int, previous: Manifest | None) -> None:
-        dim = self._dim()
-        s = self.settings
-        files, kind, n_articles, n_passages = build_version(
-            self.con, self.paths, version, dim=dim, index_type=s.index_type,
-            hnsw_threshold=s.hnsw_threshold, hnsw_m=s.hnsw_m, previous=previous, log=self.log,
-        )
-        manifest = Manifest(
-            version=version,
-            model=get_info(self.con, "model") or self.embedder.name,
-            backend=self.embedder.backend,
-            dim=dim,
-            chunking=s.chunking,
-            index_type=kind,
-            articles=n_articles,
-            passages=n_passages,
-            files=files,
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
-        )
-        write_manifest(self.paths.manifest, manifest)
-        keep = set(files.values())
-        if previous is not None:
-            keep |= set(previous.files.values())  # readers may still be opening the previous version
-        remove_old_versions(self.paths, keep | set(version_files(version - 1).values()))
-        self._gc(version)
-
-    def _gc(self, version: int) -> None:
-        """Drop rows removed before the previous version and vectors nothing refers to."""
-        with self.con:
-            old = version - 1
-            self.con.execute("DELETE FROM passages WHERE removed IS NOT NULL AND removed <= ?", (old,))
-            self.con.execute("DELETE FROM articles WHERE removed IS NOT NULL AND removed <= ?", (old,))
-            staged = self.con.execute("SELECT COUNT(*) FROM staged").fetchone()[0]
-            if not staged:
-                self.con.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM passages)")
+        return {r[0] for r in select_in(self.con, "SELECT key FROM vectors WHERE key IN ({qs})", list(keys))}
 
     # ----- removal -----
     def remove(self, article_ids: Iterable[str]) -> list[str]:
         """Remove articles by id; returns the ids that were found and removed."""
         ids = list(dict.fromkeys(article_ids))
-        found = [i for i in ids if self.con.execute("SELECT 1 FROM articles WHERE id = ? AND removed IS NULL", (i,)).fetchone()]
-        if not found:
-            return []
         version = db_version(self.con) + 1
-        with self.con:
-            self.con.execute("BEGIN IMMEDIATE")
-            for aid in found:
-                (row_id,) = self.con.execute("SELECT aid FROM articles WHERE id = ? AND removed IS NULL", (aid,)).fetchone()
-                self.con.execute("UPDATE articles SET removed = ? WHERE aid = ?", (version, row_id))
-                self.con.execute("UPDATE passages SET removed = ? WHERE aid = ? AND removed IS NULL", (version, row_id))
-            self._set_version(version)
-        self._publish_files(version, self._manifest())
+        found = remove_articles(self.con, ids, version, self._model())
+        if found:
+            self._publish_files(version, self._manifest())
         return found
 
 

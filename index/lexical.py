@@ -96,6 +96,15 @@ class Lexical:
         bm25 = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False, verbosity=0) if len(pids) else bm25s.BM25()
         return cls(bm25, pids)
 
+    def doc_freq(self, term: str) -> int:
+        """How many documents contain the (analysed) ``term``; 0 when it is not in the vocabulary."""
+        col = (getattr(self.bm25, "vocab_dict", None) or {}).get(term)
+        scores = getattr(self.bm25, "scores", None)
+        indptr = scores.get("indptr") if isinstance(scores, dict) else None
+        if col is None or indptr is None or col + 1 >= len(indptr):
+            return 0
+        return int(indptr[col + 1] - indptr[col])
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document (in pid order) for ``query``; zeros when no term matches."""
         out = np.zeros(self.size, dtype=np.float32)

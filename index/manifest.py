@@ -81,7 +81,8 @@ def read_manifest(path: Path) -> Manifest:
     except FileNotFoundError:
         raise
     except (OSError, ValueError, TypeError) as exc:
-        raise IndexCorrupt(f"manifest {path} is unreadable ({type(exc).__name__}: {exc})") from None
+        raise IndexCorrupt(f"manifest {path.name} is unreadable ({type(exc).__name__}: {exc}); "
+                           "run `qa repair` to rewrite it from the passage table") from None
     if m.format_version != FORMAT_VERSION:
         raise IndexCorrupt(f"index format {m.format_version} is not supported (this version reads {FORMAT_VERSION})")
     return m

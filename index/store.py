@@ -1,21 +1,26 @@
-"""Open an index for reading: one consistent version, however many ingests run meanwhile."""
+"""Open an index for reading: one consistent version, however many ingests run meanwhile.
+
+``IndexSnapshot`` is the FAISS + BM25 + SQLite implementation of ``index.backend.SearchBackend``.
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from index import dense
-from index.build import day_number
-from index.db import VISIBLE, connect, db_version
+from index.db import VISIBLE, connect, db_version, select_in
 from index.errors import IndexCorrupt, IndexNotFound, ModelMismatch
-from index.lexical import Lexical
+from index.files import REPAIR_HINT, damaged, recorded_sizes
+from index.lexical import Lexical, tokenize
 from index.manifest import Manifest, Paths, read_manifest
-from index.types import Filters, StoredPassage
+from index.types import Filters, StoredPassage, day_number
 
 _PASSAGE_SQL = """SELECT p.pid, p.id, a.id, p.position, p.start, p."end", p.text,
                          a.title, a.source, a.date, a.url
@@ -25,22 +30,26 @@ _PASSAGE_SQL = """SELECT p.pid, p.id, a.id, p.position, p.start, p."end", p.text
 class IndexSnapshot:
     """One version of the index: FAISS, BM25, filter arrays and the passage table."""
 
-    def __init__(self, paths: Paths, manifest: Manifest, faiss_index, lexical: Lexical, meta: dict, con):
+    def __init__(self, paths: Paths, manifest: Manifest, faiss_index, lexical: Lexical, meta: dict, con,
+                 ef_search: int = 128):
         self.paths = paths
         self.manifest = manifest
-        self.dense = faiss_index
-        self.lexical = lexical
-        self.meta = meta
+        self._faiss = faiss_index
+        self._lexical = lexical
+        self._meta = meta
         self._con = con
         self._lock = threading.Lock()
+        self.ef_search = ef_search
+        self._masks: OrderedDict[Filters, np.ndarray] = OrderedDict()
+        self._last_scores: tuple[str, np.ndarray] | None = None
 
     @classmethod
-    def open(cls, home: Path, expected_model: str | None = None) -> IndexSnapshot:
+    def open(cls, home: Path, expected_model: str | None = None, ef_search: int = 128) -> IndexSnapshot:
         """Open the current version under ``home``.
 
         Raises:
             IndexNotFound: nothing has been ingested there.
-            IndexCorrupt: a file is missing, truncated or inconsistent.
+            IndexCorrupt: a file is missing, truncated or inconsistent (the message names it).
             ModelMismatch: the index was built with another model than ``expected_model``.
         """
         import faiss
@@ -49,6 +58,8 @@ class IndexSnapshot:
         try:
             manifest = read_manifest(paths.manifest)
         except FileNotFoundError:
+            if paths.db.exists():
+                raise IndexCorrupt(f"manifest.json is missing in {paths.home}; {REPAIR_HINT}") from None
             raise IndexNotFound(
                 f"no index in {paths.home}: run `qa ingest PATH` first (e.g. `qa ingest corpus/articles`)"
             ) from None
@@ -58,38 +69,50 @@ class IndexSnapshot:
                 f"embedding model is {expected_model!r}; use that model or re-ingest into a new home"
             )
         if not paths.db.exists():
-            raise IndexCorrupt(f"passage table {paths.db} is missing")
+            raise IndexCorrupt(f"passage table passages.sqlite is missing in {paths.home}; "
+                               "it holds the articles: restore it from a backup or re-ingest into a new home")
         try:
             con = connect(paths.db, readonly=True)
             have = db_version(con)
         except sqlite3.DatabaseError as exc:
-            raise IndexCorrupt(f"passage table {paths.db} is unreadable ({exc})") from None
+            raise IndexCorrupt(f"passage table passages.sqlite is unreadable ({exc}); "
+                               "restore it from a backup or re-ingest into a new home") from None
         if have < manifest.version:
             raise IndexCorrupt(
-                f"passage table is at version {have} but the manifest names version {manifest.version}"
+                f"passage table is at version {have} but manifest.json names version {manifest.version}; {REPAIR_HINT}"
             )
+        problem = damaged(paths, manifest, recorded_sizes(manifest))
+        if problem:
+            con.close()
+            raise IndexCorrupt(problem)
         f = {k: paths.data / v for k, v in manifest.files.items()}
-        for name, p in f.items():
-            if not p.exists():
-                raise IndexCorrupt(f"index file {p.name} ({name}) is missing")
         try:
             big = f["faiss"].stat().st_size > 256 * 2**20
             flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if big else 0
             vec = faiss.read_index(str(f["faiss"]), flags)
-        except RuntimeError as exc:
-            raise IndexCorrupt(f"vector index {f['faiss'].name} is unreadable ({str(exc).splitlines()[0]})") from None
+        except Exception as exc:  # noqa: BLE001 - any failure to read it means the file is damaged
+            con.close()
+            raise IndexCorrupt(f"vector index data/{f['faiss'].name} is unreadable ({_first_line(exc)}); {REPAIR_HINT}") from None
         try:
             lex = Lexical.load(f["lexical"])
+        except Exception as exc:  # noqa: BLE001
+            con.close()
+            raise IndexCorrupt(f"BM25 index data/{f['lexical'].name} is unreadable ({_first_line(exc)}); {REPAIR_HINT}") from None
+        try:
             with np.load(f["meta"], allow_pickle=False) as z:
                 meta = {k: z[k] for k in z.files}
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-            raise IndexCorrupt(f"BM25 or filter data of version {manifest.version} is unreadable ({exc})") from None
+            for key in ("pids", "source", "day", "article", "sources", "article_ids"):
+                meta[key]  # noqa: B018 - every array must be there
+        except Exception as exc:  # noqa: BLE001
+            con.close()
+            raise IndexCorrupt(f"filter data data/{f['meta'].name} is unreadable ({_first_line(exc)}); {REPAIR_HINT}") from None
         n = manifest.passages
         if vec.ntotal != n or lex.size != n or len(meta["pids"]) != n:
+            con.close()
             raise IndexCorrupt(
-                f"counts differ: manifest {n}, vectors {vec.ntotal}, BM25 {lex.size}, table rows {len(meta['pids'])}"
+                f"counts differ: manifest {n}, vectors {vec.ntotal}, BM25 {lex.size}, filter rows {len(meta['pids'])}; {REPAIR_HINT}"
             )
-        return cls(paths, manifest, vec, lex, meta, con)
+        return cls(paths, manifest, vec, lex, meta, con, ef_search=ef_search)
 
     @property
     def version(self) -> int:
@@ -98,21 +121,102 @@ class IndexSnapshot:
     def close(self) -> None:
         self._con.close()
 
-    # ----- lookups -----
-    def passages(self, pids) -> list[StoredPassage]:
-        """The stored passages for ``pids``, in the same order (unknown pids are left out)."""
+    # ----- SearchBackend -----
+    @property
+    def size(self) -> int:
+        return int(len(self._meta["pids"]))
+
+    @property
+    def dim(self) -> int:
+        return self.manifest.dim
+
+    def dense_topk(self, vector: np.ndarray, k: int, filters: Filters | None = None):
+        m = self._mask(filters)
+        allowed = None if m is None else self._meta["pids"][m]
+        return dense.search(self._faiss, vector, k, allowed, ef_search=self.ef_search)
+
+    def lexical_topk(self, query: str, k: int, filters: Filters | None = None):
+        scores = self._scores(query)
+        m = self._mask(filters)
+        if m is not None:
+            scores = scores * m
+        rows = _top_positive(scores, k)
+        rows = rows[np.lexsort((self._meta["pids"][rows], -scores[rows]))]
+        return self._meta["pids"][rows], scores[rows].astype(np.float32)
+
+    def lexical_scores(self, query: str, pids: Sequence[int]) -> np.ndarray:
+        return self._scores(query)[self._rows(pids)]
+
+    def count(self, filters: Filters | None) -> int:
+        m = self._mask(filters)
+        return self.size if m is None else int(m.sum())
+
+    def matches(self, pids: Sequence[int], filters: Filters | None) -> np.ndarray:
+        m = self._mask(filters)
+        if m is None:
+            return np.ones(len(pids), dtype=bool)
+        return m[self._rows(pids)]
+
+    def vectors(self, pids: Sequence[int]) -> np.ndarray:
+        """Stored vectors of ``pids`` (from the FAISS index)."""
+        if not len(pids):
+            return np.zeros((0, self.manifest.dim), np.float32)
+        return np.vstack([self._faiss.reconstruct(int(p)) for p in pids])
+
+    def passages(self, pids: Sequence[int]) -> list[StoredPassage]:
         pids = [int(p) for p in pids]
-        if not pids:
-            return []
         found: dict[int, StoredPassage] = {}
         with self._lock:
-            for i in range(0, len(pids), 900):
-                part = pids[i : i + 900]
-                sql = _PASSAGE_SQL.format(qs=",".join("?" * len(part)))
-                for r in self._con.execute(sql, part):
-                    found[r[0]] = StoredPassage(*r)
+            for r in select_in(self._con, _PASSAGE_SQL, pids):
+                found[r[0]] = StoredPassage(*r)
         return [found[p] for p in pids if p in found]
 
+    def analyze(self, texts: Sequence[str]) -> list[list[str]]:
+        return tokenize(texts)
+
+    def doc_freq(self, term: str) -> int:
+        return self._lexical.doc_freq(term)
+
+    # ----- internals of this implementation -----
+    def _rows(self, pids: Sequence[int]) -> np.ndarray:
+        return np.searchsorted(self._meta["pids"], np.asarray(pids, dtype=np.int64))
+
+    def _scores(self, query: str) -> np.ndarray:
+        """BM25 scores of every passage, for the last query asked (retrieval asks several times)."""
+        last = self._last_scores
+        if last is not None and last[0] == query:
+            return last[1]
+        scores = self._lexical.scores(query)
+        self._last_scores = (query, scores)
+        return scores
+
+    def _mask(self, filters: Filters | None) -> np.ndarray | None:
+        """A boolean mask over passages (in pid order) for ``filters``; None when no filter."""
+        if filters is None or not filters.active:
+            return None
+        with self._lock:
+            m = self._masks.get(filters)
+            if m is not None:
+                self._masks.move_to_end(filters)
+                return m
+        m = np.ones(self.size, dtype=bool)
+        if filters.sources:
+            names = self._meta["sources"].tolist()
+            wanted = {s.casefold() for s in filters.sources}
+            codes = [i for i, s in enumerate(names) if s.casefold() in wanted]
+            m &= np.isin(self._meta["source"], codes)
+        day = self._meta["day"]
+        if filters.since:
+            m &= day >= day_number(filters.since)
+        if filters.until:
+            m &= (day >= 0) & (day <= day_number(filters.until))
+        with self._lock:
+            self._masks[filters] = m
+            while len(self._masks) > 32:
+                self._masks.popitem(last=False)
+        return m
+
+    # ----- the catalogue -----
     def article(self, article_id: str) -> dict | None:
         """The live article with this id (all fields, with its text), or None."""
         with self._lock:
@@ -140,48 +244,15 @@ class IndexSnapshot:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def sources(self) -> list[str]:
-        return [s for s in self.meta["sources"].tolist() if s]
+        return [s for s in self._meta["sources"].tolist() if s]
 
-    def article_of(self, pids: np.ndarray) -> np.ndarray:
-        """Article index (dense int) of each pid, for grouping passages by article."""
-        rows = np.searchsorted(self.meta["pids"], pids)
-        return self.meta["article"][rows]
-
-    # ----- filters and search -----
-    def mask(self, filters: Filters | None) -> np.ndarray | None:
-        """A 0/1 mask over passages (in pid order) for ``filters``; None when no filter."""
-        if filters is None or not filters.active:
-            return None
-        m = np.ones(len(self.meta["pids"]), dtype=bool)
-        if filters.sources:
-            names = self.meta["sources"].tolist()
-            wanted = {s.casefold() for s in filters.sources}
-            codes = [i for i, s in enumerate(names) if s.casefold() in wanted]
-            m &= np.isin(self.meta["source"], codes)
-        day = self.meta["day"]
-        if filters.since:
-            m &= day >= day_number(filters.since)
-        if filters.until:
-            m &= (day >= 0) & (day <= day_number(filters.until))
-        return m
-
-    def search_dense(self, query_vec: np.ndarray, k: int, mask: np.ndarray | None = None, ef_search: int = 128):
-        allowed = None if mask is None else self.meta["pids"][mask]
-        return dense.search(self.dense, query_vec, k, allowed, ef_search=ef_search)
-
-    def search_lexical(self, query: str, k: int, mask: np.ndarray | None = None):
-        weight = None if mask is None else mask.astype(np.float32)
-        if weight is not None and not weight.any():
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        return self.lexical.search(query, k, weight)
-
-    def vectors(self, pids) -> np.ndarray:
-        """Stored vectors of ``pids`` (from the FAISS index)."""
-        return np.vstack([self.dense.reconstruct(int(p)) for p in pids]) if len(pids) else np.zeros((0, self.manifest.dim), np.float32)
+    def all_pids(self) -> np.ndarray:
+        """Every passage id of this version, ascending."""
+        return self._meta["pids"]
 
     # ----- integrity -----
     def check(self) -> list[str]:
-        """Deep integrity check; returns the problems found (empty when healthy)."""
+        """Deep consistency check of this version against the passage table (empty when healthy)."""
         problems = []
         v = self.version
         with self._lock:
@@ -199,20 +270,34 @@ class IndexSnapshot:
             ).fetchone()[0]
             quick = self._con.execute("PRAGMA quick_check").fetchone()[0]
         if quick != "ok":
-            problems.append(f"passage table fails SQLite's check: {quick}")
+            problems.append(f"passages.sqlite fails SQLite's check: {quick}")
         m = self.manifest
+        files = m.files
         if len(live) != m.passages:
-            problems.append(f"passage table has {len(live)} passages, manifest says {m.passages}")
+            problems.append(f"passages.sqlite has {len(live)} passages, manifest.json says {m.passages}")
         if n_articles != m.articles:
-            problems.append(f"passage table has {n_articles} articles, manifest says {m.articles}")
-        if self.dense.ntotal != len(live):
-            problems.append(f"vector index has {self.dense.ntotal} vectors for {len(live)} passages")
-        elif not np.array_equal(np.sort(dense.ids_of(self.dense)), live):
-            problems.append("vector ids do not match the passage table")
-        if self.lexical.size != len(live) or not np.array_equal(np.sort(self.lexical.pids), live):
-            problems.append(f"BM25 has {self.lexical.size} passages that do not match the passage table")
-        if not np.array_equal(self.meta["pids"], live):
-            problems.append("filter data does not match the passage table")
+            problems.append(f"passages.sqlite has {n_articles} articles, manifest.json says {m.articles}")
+        if self._faiss.ntotal != len(live):
+            problems.append(f"data/{files['faiss']} has {self._faiss.ntotal} vectors for {len(live)} passages; {REPAIR_HINT}")
+        elif not np.array_equal(np.sort(dense.ids_of(self._faiss)), live):
+            problems.append(f"vector ids in data/{files['faiss']} do not match the passage table; {REPAIR_HINT}")
+        if self._lexical.size != len(live) or not np.array_equal(np.sort(self._lexical.pids), live):
+            problems.append(f"data/{files['lexical']} has {self._lexical.size} passages that do not match the passage table; {REPAIR_HINT}")
+        if not np.array_equal(self._meta["pids"], live):
+            problems.append(f"data/{files['meta']} does not match the passage table; {REPAIR_HINT}")
         if orphans:
-            problems.append(f"{orphans} passages have no stored vector")
+            problems.append(f"{orphans} passages in passages.sqlite have no stored vector")
         return problems
+
+
+def _top_positive(scores: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the ``n`` highest positive scores."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > n:
+        return positive[np.argpartition(-scores[positive], n - 1)[:n]]
+    return positive
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

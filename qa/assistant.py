@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from corpus import Article, Skipped, iter_articles
-from index.embed import Embedder, make_embedder
-from index.ingest import IndexWriter, IngestReport, WriterSettings
+from index.embed import Embedder, from_settings
+from index.files import check_files
+from index.ingest import IndexWriter, IngestReport
 from index.manifest import Paths
 from index.store import IndexSnapshot
 from index.types import Filters, Hit
-from qa.compose import compose, idf_from
-from qa.errors import BadFilter, BadQuestion
-from qa.rerank import CrossEncoderReranker, Reranker
+from qa.audit import append as audit_append
+from qa.audit import record as audit_record
+from qa.compose import compose
+from qa.errors import BadFilter
+from qa.evidence import TermWeights
+from qa.rerank import CrossEncoderReranker, Reranker, default_reranker
 from qa.retrieve import HybridRetriever
-from qa.settings import RetrievalSettings, Settings
+from qa.settings import RetrievalSettings, Settings, describe
 from qa.types import Answer
+from qa.validate import MAX_QUESTION_CHARS, check_question, make_filters
 from qa.when import as_of_date, time_window
-
-MAX_QUESTION_CHARS = 2000
 
 
 class Assistant:
@@ -51,32 +54,34 @@ class Assistant:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            e = self.settings.embed
-            self._embedder = make_embedder(e.model, e.backend, e.device, e.query_threads)
+            self._embedder = from_settings(self.settings.embed)
         return self._embedder
 
     @property
     def reranker(self) -> Reranker | None:
-        model = self.settings.retrieval.rerank_model
-        if self._reranker is None and model:
-            self._reranker = CrossEncoderReranker(model, device=self.settings.embed.device)
-        elif self._reranker is None:
-            from qa.rerank import default_reranker
-
-            self._reranker = default_reranker(self.settings.retrieval.rerank_weight)
+        if self._reranker is None:
+            r = self.settings.retrieval
+            if r.rerank_model:
+                self._reranker = CrossEncoderReranker(r.rerank_model, device=self.settings.embed.device)
+            else:
+                self._reranker = default_reranker(r.rerank_weight)
         return self._reranker
 
     def warm_up(self) -> Assistant:
         """Load the model and the index now (the server does this before its first request)."""
         self.embedder.embed_query("warm up")
-        if self.reranker is not None and hasattr(self.reranker, "warm_up"):
+        if self.reranker is not None:
             self.reranker.warm_up()
         if self.paths.exists():
             self.snapshot()
         return self
 
     def snapshot(self) -> IndexSnapshot:
-        """The current index version (re-opened when the manifest changed)."""
+        """The current index version (re-opened when the manifest changed).
+
+        Raises:
+            IndexNotFound, IndexCorrupt (naming the damaged file), ModelMismatch.
+        """
         with self._lock:
             try:
                 st = self.paths.manifest.stat()
@@ -84,7 +89,8 @@ class Assistant:
             except FileNotFoundError:
                 key = None
             if self._snap is None or key != self._snap_key:
-                snap = IndexSnapshot.open(self.paths.home, expected_model=self.embedder.name)
+                snap = IndexSnapshot.open(self.paths.home, expected_model=self.embedder.name,
+                                          ef_search=self.settings.index.ef_search)
                 # the old snapshot is not closed here: requests in flight may still read it; it is
                 # released (and its SQLite connection closed) when the last of them drops it
                 self._snap, self._snap_key = snap, key
@@ -119,21 +125,19 @@ class Assistant:
         question = check_question(question)
         query = check_question(searched) if searched else question
         t0 = time.perf_counter()
-        snap = self.snapshot()
         opts = self._options(k, retrieval)
         filters = make_filters(sources, since, until)
+        snap = self.snapshot()
         window = _window(query, as_of, opts)
         qv = self.embedder.embed_query(query)  # once: retrieval and answer composition both use it
         hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters, window, qv)
         t1 = time.perf_counter()
-        vecs = snap.vectors([h.passage.pid for h in hits]) if hits else None
         answer = compose(
-            question, hits, self.embedder, self.settings.answer,
-            passage_vectors=vecs, idf=idf_from(snap), searched=query if query != question else None, query_vector=qv,
+            question, hits, self.embedder, self.settings.answer, terms=TermWeights(snap),
+            passage_vectors=snap.vectors([h.passage.pid for h in hits]) if hits else None,
+            searched=query if query != question else None, query_vector=qv,
         )
         t2 = time.perf_counter()
-        from dataclasses import replace
-
         answer = replace(
             answer,
             index_version=snap.manifest.digest,
@@ -142,7 +146,7 @@ class Assistant:
             time_window=(window[0].isoformat(), window[1].isoformat())
             if window and any(h.scores.get("in_window") for h in hits) else None,
         )
-        self._audit(answer, hits, filters)
+        audit_append(self.paths.audit, audit_record(answer, hits, filters))
         return answer
 
     def retrieve(
@@ -151,8 +155,9 @@ class Assistant:
         """The ranked passages for ``query`` (no answer composition)."""
         query = check_question(query)
         opts = self._options(k, retrieval)
+        filters = make_filters(sources, since, until)
         return HybridRetriever(self.embedder, self.reranker).retrieve(
-            self.snapshot(), query, opts, make_filters(sources, since, until), _window(query, as_of, opts))
+            self.snapshot(), query, opts, filters, _window(query, as_of, opts))
 
     def _options(self, k: int | None, overrides: dict) -> RetrievalSettings:
         data = self.settings.retrieval.model_dump()
@@ -167,18 +172,13 @@ class Assistant:
         try:
             return RetrievalSettings.model_validate(data)
         except ValueError as exc:
-            raise BadFilter(f"bad retrieval option: {exc.errors()[0]['msg']}") from None  # type: ignore[attr-defined]
+            raise BadFilter(f"bad retrieval option: {describe(exc)}") from None  # type: ignore[arg-type]
 
     # ----- writing -----
     def writer(self, log=None, embedder: Embedder | None = None, reuse_vectors_from: str | Path | None = None) -> IndexWriter:
         s = self.settings
-        ws = WriterSettings(
-            max_tokens=s.chunk.max_tokens, overlap_tokens=s.chunk.overlap_tokens, index_type=s.index.index_type,
-            hnsw_threshold=s.index.hnsw_threshold, hnsw_m=s.index.hnsw_m, embed_batch=s.embed.batch_size,
-            lock_timeout=s.index.lock_timeout, batch_articles=s.index.batch_articles,
-            reuse_vectors_from=Path(reuse_vectors_from) if reuse_vectors_from else None,
-        )
-        return IndexWriter(self.paths.home, embedder or self.embedder, ws, log=log)
+        return IndexWriter(self.paths.home, embedder or self.embedder, s.chunk, s.index, embed_batch=s.embed.batch_size,
+                           reuse_vectors_from=Path(reuse_vectors_from) if reuse_vectors_from else None, log=log)
 
     def ingest(self, paths_or_articles, progress=None, total: int | None = None, log=None,
                embedder: Embedder | None = None, reuse_vectors_from: str | Path | None = None) -> IngestReport:
@@ -202,6 +202,24 @@ class Assistant:
         with self.writer() as w:
             return w.remove(article_ids)
 
+    def repair(self, log=None) -> dict:
+        """Rebuild the derived files (FAISS, BM25, filter arrays) and the manifest from the passage table.
+
+        Returns the new manifest's summary. Raises ``IndexCorrupt`` when the passage table itself is
+        missing or unreadable: that cannot be rebuilt.
+        """
+        from index.errors import IndexCorrupt
+
+        if not self.paths.db.exists():
+            raise IndexCorrupt(f"passages.sqlite is missing in {self.paths.home}: there is nothing to rebuild from; "
+                               "restore it from a backup or re-ingest into a new home")
+        problems = [p for p in check_files(self.paths.home) if "passages.sqlite" in p]
+        if problems:
+            raise IndexCorrupt(problems[0])
+        with self.writer(log) as w:
+            m = w.repair()
+        return {"version": m.version, "articles": m.articles, "passages": m.passages, "index_version": m.digest}
+
     # ----- information -----
     def stats(self) -> dict:
         snap = self.snapshot()
@@ -214,32 +232,25 @@ class Assistant:
         }
 
     def check(self) -> list[str]:
-        """Integrity problems of the current version (empty when healthy)."""
-        return IndexSnapshot.open(self.paths.home).check()
+        """Problems of the data home, each naming its file (empty when healthy).
+
+        Every file is checked (present, its recorded size and checksum), then the current version
+        is opened and compared with the passage table.
+        """
+        problems = check_files(self.paths.home)
+        if problems:
+            return problems
+        snap = IndexSnapshot.open(self.paths.home)
+        try:
+            return snap.check()
+        finally:
+            snap.close()
 
     def as_retriever(self, **kwargs: Any):
         """A llama-index ``BaseRetriever`` over this index (see ``qa.llama``)."""
         from qa.llama import QARetriever
 
         return QARetriever(self, **kwargs)
-
-    def _audit(self, answer: Answer, hits: list[Hit], filters: Filters | None) -> None:
-        record = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "question": answer.question,
-            "searched": answer.searched or answer.question,
-            "filters": None if filters is None else {"sources": filters.sources, "since": filters.since, "until": filters.until},
-            "index_version": answer.index_version,
-            "time_window": list(answer.time_window) if answer.time_window else None,
-            "retrieved": [h.passage.id for h in hits],
-            "cited": [c.passage_id for c in answer.citations],
-            "not_found": answer.not_found,
-        }
-        try:
-            with open(self.paths.audit, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        except OSError:
-            pass
 
 
 def _window(query: str, as_of: Any, opts: RetrievalSettings):
@@ -250,57 +261,6 @@ def _window(query: str, as_of: Any, opts: RetrievalSettings):
     except (TypeError, ValueError) as exc:
         raise BadFilter(str(exc)) from None
     return time_window(query, day, opts.recent_days)
-
-
-def check_question(question: Any) -> str:
-    """Validate a question: a non-empty string of at most ``MAX_QUESTION_CHARS`` characters.
-
-    Raises:
-        BadQuestion: with the reason.
-    """
-    if not isinstance(question, str):
-        raise BadQuestion(f"the question must be text, got {type(question).__name__}")
-    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
-    if not cleaned:
-        raise BadQuestion("the question is empty")
-    if len(cleaned) > MAX_QUESTION_CHARS:
-        raise BadQuestion(f"the question is {len(cleaned):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
-    return cleaned
-
-
-def make_filters(sources: Any = None, since: Any = None, until: Any = None) -> Filters | None:
-    """Validate filter values into ``Filters`` (None when no filter is set).
-
-    Raises:
-        BadFilter: a value of the wrong type or format.
-    """
-    from corpus import parse_date
-
-    if sources is not None:
-        if isinstance(sources, str):
-            sources = [sources]
-        try:
-            sources = tuple(sources)
-        except TypeError:
-            raise BadFilter(f"sources must be a list of outlet names, got {type(sources).__name__}") from None
-        if not all(isinstance(s, str) for s in sources):
-            raise BadFilter("sources must be a list of outlet names (strings)")
-        sources = tuple(s.strip() for s in sources if s.strip()) or None
-    dates = []
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and not isinstance(value, str):
-            from datetime import date as _date
-
-            if not isinstance(value, _date):
-                raise BadFilter(f"{name} must be a date (YYYY-MM-DD), got {type(value).__name__}")
-        try:
-            dates.append(parse_date(value) if value not in (None, "") else None)
-        except ValueError as exc:
-            raise BadFilter(f"{name}: {exc}") from None
-    if dates[0] and dates[1] and dates[0] > dates[1]:
-        raise BadFilter(f"since ({dates[0]}) is after until ({dates[1]})")
-    f = Filters(sources, dates[0], dates[1])
-    return f if f.active else None
 
 
 _default: Assistant | None = None
@@ -328,4 +288,4 @@ def ask(
     return default_assistant().ask(question, k=k, sources=sources, since=since, until=until, as_of=as_of)
 
 
-__all__ = ["Assistant", "ask", "check_question", "make_filters"]
+__all__ = ["MAX_QUESTION_CHARS", "Assistant", "Filters", "ask", "check_question", "make_filters"]

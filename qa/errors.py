@@ -8,6 +8,7 @@ from index.errors import (
     IndexNotFound,
     ModelError,
     ModelMismatch,
+    SettingsError,
 )
 
 
@@ -21,10 +22,6 @@ class BadQuestion(QAError, ValueError):
 
 class BadFilter(QAError, ValueError):
     """A filter value has the wrong type or format."""
-
-
-class SettingsError(QAError, ValueError):
-    """A setting is unknown or has a bad value."""
 
 
 USER_ERRORS = (QAError, IndexError_, CorpusError)

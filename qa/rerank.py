@@ -8,15 +8,25 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import ModelError
 from index.types import Hit
+from qa.scores import minmax, with_rerank_scores
 
 BUILTIN = Path(__file__).resolve().parent / "models" / "reranker-minilm-int8"
 
 
 class Reranker(ABC):
-    """Re-orders hits for a query."""
+    """Re-orders hits for a query.
+
+    Every implementation passes the same contract suite (``tests/test_rerankers.py``): the same
+    hits come back, best first, each with a ``rerank`` score that ``score`` is sorted by.
+    """
 
     name: str
+
+    def warm_up(self):
+        """Load the model now (otherwise it loads on first use)."""
+        return self
 
     @abstractmethod
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
@@ -38,8 +48,6 @@ class CrossEncoderReranker(Reranker):
             if self._model is None:
                 from sentence_transformers import CrossEncoder
 
-                from index.errors import ModelError
-
                 try:
                     self._model = CrossEncoder(self.name, device=self._device, max_length=self._max_length)
                 except (OSError, ValueError) as exc:
@@ -47,12 +55,10 @@ class CrossEncoderReranker(Reranker):
         return self._model
 
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
-        from qa.retrieve import with_rerank_scores
-
         if not hits:
             return hits
         model = self.warm_up()
-        pairs = [(query, f"{h.passage.title}\n{h.passage.text}") for h in hits]
+        pairs = [(query, h.passage.titled_text) for h in hits]
         scores = np.asarray(model.predict(pairs, show_progress_bar=False, batch_size=32), dtype=np.float32)
         if scores.ndim > 1:
             scores = scores[:, -1]
@@ -81,7 +87,6 @@ class OnnxCrossEncoderReranker(Reranker):
         with self._lock:
             if self._session is None:
                 from index.embed import onnx_session
-                from index.errors import ModelError
 
                 model = self.folder / "model.onnx"
                 if not model.exists():
@@ -107,13 +112,11 @@ class OnnxCrossEncoderReranker(Reranker):
         return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
     def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
-        from qa.retrieve import _minmax, with_rerank_scores
-
         if not hits:
             return hits
-        ce = self.score(query, [f"{h.passage.title}\n{h.passage.text}" for h in hits])
+        ce = self.score(query, [h.passage.titled_text for h in hits])
         fused = np.array([h.scores.get("fused", h.score) for h in hits], dtype=np.float32)
-        blended = self.weight * _minmax(ce) + (1 - self.weight) * _minmax(fused)
+        blended = self.weight * minmax(ce) + (1 - self.weight) * minmax(fused)
         return with_rerank_scores(hits, blended)
 
 

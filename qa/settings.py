@@ -1,8 +1,9 @@
 """One typed settings object, grouped by stage.
 
-Every field has a default; unknown keys are rejected. Environment variables override the defaults:
-``QA_HOME`` and ``QA_<GROUP>_<FIELD>``, e.g. ``QA_RETRIEVAL_ALPHA=0.6`` or
-``QA_SERVER_AUTH=analyst:secret``. Keyword overrides given in code win over the environment.
+Every field has a default; unknown keys are rejected; a bad value or a combination that cannot work
+is refused when the settings are loaded. Environment variables override the defaults: ``QA_HOME``
+and ``QA_<GROUP>_<FIELD>``, e.g. ``QA_RETRIEVAL_ALPHA=0.6`` or ``QA_SERVER_AUTH=analyst:secret``.
+Keyword overrides given in code win over the environment.
 """
 
 from __future__ import annotations
@@ -11,39 +12,13 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from index.settings import ChunkSettings, EmbedSettings, Group, IndexSettings
 from qa.errors import SettingsError
 
 
-class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
-
-
-class EmbedSettings(_Group):
-    model: str = Field("default", description="sentence-transformers model: 'default' (bundled all-MiniLM-L6-v2), a hub name or a local folder")
-    backend: Literal["torch", "torch-bf16", "onnx-int8"] = Field("torch", description="how the model runs")
-    device: str = Field("cpu", description="torch device")
-    batch_size: int = Field(64, gt=0, description="texts per forward pass")
-    query_threads: int = Field(0, ge=0, le=64, description="threads that embed a question and its answer sentences; 0: all cores, at most 4")
-    allow_downloads: bool = Field(False, description="let hub model names download (off: fully offline)")
-
-
-class ChunkSettings(_Group):
-    max_tokens: int = Field(200, ge=16, le=512, description="passage size in wordpieces, title included")
-    overlap_tokens: int = Field(32, ge=0, description="whole sentences repeated between passages, up to this many wordpieces")
-
-
-class IndexSettings(_Group):
-    index_type: Literal["auto", "flat", "hnsw"] = Field("auto", description="FAISS index type; auto = flat below hnsw_threshold")
-    hnsw_threshold: int = Field(100_000, gt=0, description="passages from which 'auto' builds HNSW")
-    hnsw_m: int = Field(32, gt=1, description="HNSW graph degree")
-    ef_search: int = Field(128, gt=0, description="HNSW search breadth")
-    lock_timeout: float = Field(0.0, ge=0, description="seconds an ingest waits for another one to finish")
-    batch_articles: int = Field(256, gt=0, description="articles embedded and staged per batch (the unit a killed ingest resumes from)")
-
-
-class RetrievalSettings(_Group):
+class RetrievalSettings(Group):
     k: int = Field(5, gt=0, le=100, description="passages returned")
     dense: bool = Field(True, description="use the embedding search")
     bm25: bool = Field(True, description="use BM25 keyword search")
@@ -60,14 +35,29 @@ class RetrievalSettings(_Group):
     rerank_depth: int = Field(20, gt=0, description="fused candidates the reranker re-scores")
     rerank_weight: float = Field(0.5, ge=0, le=1, description="built-in reranker: weight of its score against the fusion score")
 
+    @model_validator(mode="after")
+    def _some_retriever(self) -> RetrievalSettings:
+        if not (self.dense or self.bm25):
+            raise ValueError("dense and bm25 retrieval are both off; at least one must be on")
+        return self
 
-class AnswerSettings(_Group):
+
+class AnswerSettings(Group):
     max_sentences: int = Field(4, gt=0, le=20, description="sentences in an extractive answer")
     min_relevance: float = Field(0.35, ge=0, le=1, description="below this evidence score the answer is 'not found'")
     embedded_sentences: int = Field(16, ge=0, le=200, description="candidate sentences (best by keywords, rank and time) compared with the question by meaning; the rest by keywords only")
+    passage_meaning_weight: float = Field(0.5, ge=0, le=1, description="passage evidence strength: weight of its cosine to the question (the rest: keyword coverage)")
+    passage_keep_ratio: float = Field(0.6, ge=0, le=1, description="passages whose evidence strength is at least this share of the best one supply sentences")
+    min_sentence_words: int = Field(3, ge=1, description="shorter sentences (datelines, bylines) are never quoted")
+    keyword_weight: float = Field(0.4, ge=0, description="sentence score: weight of its IDF-weighted keyword coverage of the question")
+    rank_weight: float = Field(0.15, ge=0, description="sentence score: weight of 1 / (1 + rank of its passage)")
+    time_weight: float = Field(0.2, ge=0, description="sentence score: bonus when its article was published in the question's time window")
+    meaning_weight: float = Field(0.45, ge=0, description="sentence score: weight of its cosine to the question (embedded sentences only)")
+    score_ratio: float = Field(0.8, ge=0, le=1, description="sentences scoring below this share of the best one are left out")
+    redundancy: float = Field(0.9, gt=0, le=1, description="a sentence this close (cosine) to one already chosen is left out")
 
 
-class ServerSettings(_Group):
+class ServerSettings(Group):
     host: str = Field("127.0.0.1", description="address to bind (loopback by default)")
     port: int = Field(7860, gt=0, lt=65536)
     auth: str | None = Field(None, description="'user:password' to require a login")
@@ -75,8 +65,17 @@ class ServerSettings(_Group):
     max_upload_mb: float = Field(20.0, gt=0, description="largest upload file")
     max_upload_files: int = Field(20, gt=0, description="files per upload")
 
+    @field_validator("auth")
+    @classmethod
+    def _auth_form(cls, v: str | None) -> str | None:
+        if v:
+            user, sep, password = v.partition(":")
+            if not (sep and user and password):
+                raise ValueError("auth must be 'user:password'")
+        return v or None
 
-class Settings(_Group):
+
+class Settings(Group):
     home: Path = Field(default_factory=lambda: default_home(), description="data home holding the index")
     embed: EmbedSettings = EmbedSettings()
     chunk: ChunkSettings = ChunkSettings()
@@ -95,12 +94,12 @@ class Settings(_Group):
         """Defaults, then ``QA_*`` environment variables, then ``overrides``.
 
         Raises:
-            SettingsError: an unknown key or a bad value, named in the message.
+            SettingsError: an unknown key, a bad value or an impossible combination, named in the message.
         """
         data: dict[str, Any] = {}
         if os.environ.get("QA_HOME"):
             data["home"] = os.environ["QA_HOME"]
-        groups = {name: f.annotation for name, f in cls.model_fields.items() if name != "home"}
+        groups = [name for name in cls.model_fields if name != "home"]
         for key, value in os.environ.items():
             if not key.startswith("QA_") or key == "QA_HOME":
                 continue
@@ -109,30 +108,39 @@ class Settings(_Group):
                 if rest.startswith(group + "_"):
                     data.setdefault(group, {})[rest[len(group) + 1 :]] = value
         for key, value in overrides.items():
+            if isinstance(value, BaseModel):
+                value = value.model_dump()
             if isinstance(value, dict) and isinstance(data.get(key), dict):
                 data[key] = {**data[key], **value}
-            elif isinstance(value, BaseModel):
-                data[key] = value.model_dump()
             else:
                 data[key] = value
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors())
-            raise SettingsError(f"bad settings: {msgs}") from None
+        return _validate(data)
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some groups or fields changed, e.g. ``with_(retrieval={'k': 8})``."""
         data = self.model_dump()
         for key, value in changes.items():
-            if isinstance(value, dict):
-                data[key] = {**data[key], **value}
-            else:
-                data[key] = value
-        try:
-            return Settings.model_validate(data)
-        except ValidationError as exc:
-            raise SettingsError(f"bad settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+            data[key] = {**data[key], **value} if isinstance(value, dict) else value
+        return _validate(data)
+
+
+def _validate(data: dict) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(f"bad settings: {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """A pydantic validation error as one line: each field, what is wrong, and the value given."""
+    parts = []
+    for e in exc.errors():
+        where = ".".join(map(str, e["loc"]))
+        msg = e["msg"].removeprefix("Value error, ")
+        given = e.get("input")
+        shown = "" if isinstance(given, dict | BaseModel) else f" (got {given!r})"
+        parts.append(f"{where + ': ' if where else ''}{msg}{shown}")
+    return "; ".join(parts)
 
 
 def default_home() -> Path:
@@ -141,3 +149,7 @@ def default_home() -> Path:
         return Path(os.environ["QA_HOME"]).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "analyst-qa"
+
+
+__all__ = ["AnswerSettings", "ChunkSettings", "EmbedSettings", "IndexSettings", "RetrievalSettings",
+           "ServerSettings", "Settings", "default_home", "describe"]

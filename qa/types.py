@@ -1,8 +1,63 @@
-"""What an answer is made of: citations that point at exact spans of articles."""
+"""What an answer is made of: claims, each backed by evidence, an exact span of an article.
+
+``Evidence`` is the unit every analysis layer works on (attribution fills ``attribution``;
+corroboration and timelines group evidence). A ``Claim`` is one sentence of an answer and the
+evidence it rests on; ``how`` says whether it was quoted or generated (a generated claim must be
+verified against its evidence before it is shown). ``Citation`` is the stable JSON view of one
+piece of cited evidence, numbered by its marker.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from index.types import Hit
+
+How = Literal["quoted", "generated"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """An exact span of an article: ``text == article.text[start:end]``, inside passage ``passage``."""
+
+    article_id: str
+    title: str
+    source: str
+    date: str | None
+    url: str
+    start: int
+    end: int
+    text: str
+    passage_id: str
+    passage_start: int
+    passage: str
+    score: float = 0.0  # the score it was selected by
+    scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)  # how it was found
+    attribution: dict | None = field(default=None, compare=False, hash=False)  # who the article says is speaking
+
+    @classmethod
+    def from_hit(cls, hit: Hit, start: int, end: int, score: float, **scores: float) -> Evidence:
+        """The span ``start``..``end`` (article offsets) of a retrieved passage."""
+        p = hit.passage
+        return cls(
+            article_id=p.article_id, title=p.title, source=p.source, date=p.date, url=p.url, start=start, end=end,
+            text=p.text[start - p.start : end - p.start], passage_id=p.id, passage_start=p.start, passage=p.text,
+            score=float(score), scores={**hit.scores, **scores},
+        )
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return self.article_id, self.start, self.end
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer and the evidence it rests on."""
+
+    text: str
+    evidence: tuple[Evidence, ...]
+    how: How = "quoted"
 
 
 @dataclass(frozen=True)
@@ -23,6 +78,14 @@ class Citation:
     passage_id: str = ""
     passage_start: int = 0
 
+    @classmethod
+    def of(cls, marker: int, e: Evidence) -> Citation:
+        return cls(
+            marker=marker, article_id=e.article_id, title=e.title, source=e.source, date=e.date, url=e.url,
+            passage=e.passage, quote=e.text, start=e.start, end=e.end, score=e.score, passage_id=e.passage_id,
+            passage_start=e.passage_start,
+        )
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["score"] = round(float(self.score), 4)
@@ -36,7 +99,7 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """An extractive answer whose every sentence ends with a citation marker ``[n]``.
+    """An answer whose every sentence (a claim) ends with the markers ``[n]`` of its citations.
 
     ``not_found`` answers say so in ``text``, cite nothing, and list the nearest passages in
     ``closest``.
@@ -51,6 +114,7 @@ class Answer:
     index_version: str = ""
     timings: dict = field(default_factory=dict, compare=False)
     time_window: tuple[str, str] | None = None  # the days "this week" etc. was read as (preferred, not filtered)
+    claims: tuple[Claim, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict:
         """The stable JSON shape (``qa ask --json``, the web API)."""
@@ -66,6 +130,10 @@ class Answer:
             out["searched"] = self.searched
         if self.time_window:
             out["time_window"] = list(self.time_window)
+        if self.claims:
+            marker = {(c.article_id, c.start, c.end): c.marker for c in self.citations}
+            out["claims"] = [{"text": cl.text, "how": cl.how, "markers": [marker[e.key] for e in cl.evidence if e.key in marker]}
+                             for cl in self.claims]
         return out
 
     def to_markdown(self) -> str:

@@ -59,7 +59,9 @@ def sample_home(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="session")
 def sample(sample_home, embedder):
-    """An Assistant over the sample home (shared; do not write to it)."""
+    """An Assistant over the sample home, shared by many tests: never ingest into it or remove from it.
+
+    Asking appends to its audit log; a test that reads the audit log uses a ``fresh`` home."""
     from qa import Assistant
 
     a = Assistant(home=sample_home)

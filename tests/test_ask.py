@@ -97,14 +97,19 @@ def test_module_level_ask_uses_qa_home(monkeypatch, sample_home):
     assert isinstance(ans, Answer) and ans.citations[0].article_id == "syria-direct-2015-03-kobani-villages"
 
 
-def test_audit_log_records_each_answer(sample):
+def test_audit_log_records_each_answer(fresh):
     import json
 
-    sample.ask("Who attacked Tel Khanzir?")
-    last = json.loads(sample.paths.audit.read_text().strip().splitlines()[-1])
-    assert last["question"] == "Who attacked Tel Khanzir?"
-    assert last["index_version"] == sample.snapshot().manifest.digest
-    assert last["retrieved"] and set(last["cited"]) <= set(last["retrieved"])
+    a = fresh()
+    a.ingest(SAMPLE)
+    a.ask("Who attacked Tel Khanzir?")
+    a.ask("How many IS fighters were reportedly killed near Kobani?", sources=["Syria Direct"])
+    first, second = [json.loads(line) for line in a.paths.audit.read_text().strip().splitlines()]
+    assert first["question"] == "Who attacked Tel Khanzir?" and first["filters"] is None
+    assert second["filters"]["sources"] == ["Syria Direct"]
+    for entry in (first, second):
+        assert entry["index_version"] == a.snapshot().manifest.digest
+        assert entry["retrieved"] and entry["cited"] and set(entry["cited"]) <= set(entry["retrieved"])
 
 
 def test_llama_index_retriever_carries_citation_metadata(sample):

@@ -87,7 +87,7 @@ def test_corrupt_index_check_fails_with_reason(tmp_path):
     m = json.loads((home / "manifest.json").read_text())
     (home / "data" / m["files"]["faiss"]).write_bytes(b"garbage")
     r = run("check", "--home", home)
-    assert r.exit_code == 1 and "unreadable" in r.output
+    assert r.exit_code == 1 and "data/v000001.faiss is damaged" in r.output and "qa repair" in r.output
 
 
 def test_help_is_fast_to_import():

@@ -137,9 +137,11 @@ def test_jsonl_is_streamed_without_a_file_size_limit(tmp_path, monkeypatch):
     import tracemalloc
 
     from corpus import iter_articles, load
+    from corpus.readers import json as json_reader
 
     monkeypatch.setattr(load, "MAX_FILE_BYTES", 4096)  # JSONL ignores the whole-file limit ...
-    monkeypatch.setattr(load, "MAX_LINE_BYTES", 4096)  # ... and limits each record instead
+    monkeypatch.setattr(json_reader, "MAX_FILE_BYTES", 4096)
+    monkeypatch.setattr(json_reader, "MAX_LINE_BYTES", 4096)  # ... and limits each record instead
     body = "Some sentence about the council budget. " * 20
     lines = [json.dumps({"id": f"a{i}", "title": f"T{i}", "text": body}) for i in range(2000)]
     lines[5] = json.dumps({"id": "huge", "title": "H", "text": "x" * 10_000})

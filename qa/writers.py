@@ -1,0 +1,30 @@
+"""Writing claims from selected evidence.
+
+A ``ClaimWriter`` turns evidence into the sentences of an answer. The quoting writer (the offline
+default) makes one claim per evidence sentence, its words exactly the article's. A generating
+writer drafts claims of its own; such claims carry ``how="generated"`` and must pass a verifier
+against the evidence they cite before they are shown.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from qa.types import Claim, Evidence
+
+
+class ClaimWriter(Protocol):
+    """Turns the selected evidence into claims (each citing at least one piece of that evidence)."""
+
+    name: str
+
+    def write(self, question: str, evidence: tuple[Evidence, ...]) -> list[Claim]: ...
+
+
+class QuoteWriter:
+    """One quoted claim per evidence sentence, in the order given (whitespace normalised)."""
+
+    name = "quote"
+
+    def write(self, question: str, evidence: tuple[Evidence, ...]) -> list[Claim]:
+        return [Claim(" ".join(e.text.split()), (e,), "quoted") for e in evidence]

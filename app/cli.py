@@ -160,13 +160,16 @@ def ask(
     until: Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")] = None,
     no_rerank: Annotated[bool, typer.Option("--no-rerank", help="skip the reranking stage")] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="read 'this week', 'recently' relative to this YYYY-MM-DD (default today)")] = None,
+    speaker: Annotated[list[str] | None, typer.Option("--speaker", help="only sentences attributed to this source, a name or part of it (repeatable)")] = None,
+    leaning: Annotated[list[str] | None, typer.Option("--leaning", help="only sources with this stated leaning, e.g. pro-Kurdish (repeatable)")] = None,
 ):
     """Answer a question with citations to the exact passages."""
 
     def body():
         a = _assistant(home)
         extra = {"rerank": False} if no_rerank else {}
-        ans = a.ask(question, k=k, sources=source or None, since=since, until=until, as_of=as_of, **extra)
+        ans = a.ask(question, k=k, sources=source or None, since=since, until=until, as_of=as_of,
+                    speakers=speaker or None, leanings=leaning or None, **extra)
         if as_json:
             typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         else:
@@ -191,6 +194,80 @@ def remove(
             typer.echo(f"removed {len(removed)} article(s): {', '.join(removed)}")
         if missing:
             _fail(f"no such article: {', '.join(missing)}")
+
+    _run(body)
+
+
+@app.command()
+def attributions(
+    paths: Annotated[list[Path], typer.Argument(help="article files or folders (any supported format); nothing is indexed")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="write one JSON object per relation to this file (JSONL; - for stdout)")] = None,
+):
+    """Who says what in articles: source, cue and content of each attribution, with character spans."""
+
+    def body():
+        from corpus import UnreadableInput, iter_articles
+        from index.attribution import Extractor
+
+        for p in paths:
+            if not p.exists():
+                raise UnreadableInput(f"no such file or folder: {p}")
+        ex = Extractor()
+        out = sys.stdout if json_out is not None and str(json_out) == "-" else None
+        fh = out or (open(json_out, "w", encoding="utf-8") if json_out else None)
+        n = 0
+        try:
+            batch: list = []
+
+            def flush():
+                nonlocal n
+                for art, rels in zip(batch, ex.extract_many([(a.id, a.text, a.source) for a in batch]), strict=True):
+                    for r in rels:
+                        n += 1
+                        if fh is not None:
+                            fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+                        else:
+                            who = r.speaker or (r.source.text if r.source else "?")
+                            extra = ", ".join(x for x in (r.role, r.leaning) if x)
+                            typer.echo(f"{art.id}\t{r.kind}\t{who}{' (' + extra + ')' if extra else ''}\t{r.cue.text}\t{r.content.text[:100]}")
+                batch.clear()
+
+            for item in iter_articles(paths):
+                if hasattr(item, "reason"):
+                    typer.echo(f"warning: skipped {item.path}: {item.reason}", err=True)
+                    continue
+                batch.append(item)
+                if len(batch) >= 64:
+                    flush()
+            flush()
+        finally:
+            if fh is not None and fh is not out:
+                fh.close()
+        if json_out is not None and out is None:
+            typer.echo(f"wrote {n} relations to {json_out}", err=True)
+
+    _run(body)
+
+
+@app.command()
+def outlets(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json", help="print the profiles as JSON")] = False):
+    """What the articles say about outlets: name, kind, country, stated leaning, each with its sentence."""
+
+    def body():
+        profiles = _assistant(home).outlets()
+        if as_json:
+            typer.echo(json.dumps(profiles, ensure_ascii=False, indent=2))
+            return
+        for p in profiles:
+            facts = []
+            for key in ("kind", "country", "leaning"):
+                facts += [f"{key} {v['value']}" for v in p[key]]
+            typer.echo(f"{p['name']}: {'; '.join(facts) or '-'}{' (edited in outlets.yaml)' if p['edited_by_user'] else ''}")
+            for key in ("leaning",):
+                for v in p[key]:
+                    for c in v["citations"]:
+                        where = f"{c['article_id']} {c['start']}-{c['end']}" if c["article_id"] else "outlets.yaml"
+                        typer.echo(f"    {v['value']}: \"{c['quote'][:160]}\" ({where})")
 
     _run(body)
 

@@ -78,9 +78,25 @@ def _card(group: list[Citation], turn: int, nearest: bool) -> str:
         f'<div class="qa-source-head"><span class="qa-label">{_e(label)}</span> <b>{_e(c.title)}</b></div>'
         f'<div class="qa-meta">{meta}{link}</div>'
         f'<div class="qa-passage">{passage}</div>'
-        f'<div class="qa-span">article <code>{_e(c.article_id)}</code>, characters {spans}</div>'
+        + ("" if nearest else "".join(badge(g) for g in group))
+        + f'<div class="qa-span">article <code>{_e(c.article_id)}</code>, characters {spans}</div>'
         "</div>"
     )
+
+
+def badge(c: Citation) -> str:
+    """Who says the cited sentence: source · affiliation · leaning, or the outlet's own voice."""
+    a = c.attribution
+    if not a:
+        return ""
+    if a.get("kind") == "unattributed":
+        text = f"[{c.marker}] {a.get('carrier') or c.source or 'the outlet'} (its own reporting)"
+    else:
+        who = a.get("speaker") or (a.get("source") or {}).get("text") or "?"
+        parts = [who, a.get("role") if not a.get("affiliation") else None, a.get("affiliation"), a.get("leaning")]
+        kind = {"direct": "quoted", "indirect": "says", "according_to": "according to"}.get(a.get("kind"), a.get("kind") or "")
+        text = f"[{c.marker}] {kind}: " + " · ".join(p for p in parts if p)
+    return f'<div class="qa-badge">{_e(text)}</div>'
 
 
 def _by_passage(citations) -> list[list[Citation]]:
@@ -120,6 +136,7 @@ CSS = """
 .qa-passage mark { background: #fff3b0; padding: 0 1px; }
 .qa-error { color: #b42318; font-weight: 600; }
 .qa-marker { text-decoration: none; font-weight: 600; }
+.qa-badge { display: inline-block; background: #eef2ff; color: #3730a3; border-radius: 10px; padding: 1px 8px; margin: 4px 4px 0 0; font-size: 0.85em; }
 """
 
 HEAD_JS = """

@@ -41,7 +41,8 @@ class ChatBackend:
         self._exports_lock = threading.Lock()
 
     # ----- chat -----
-    def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None, as_of=None):
+    def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None, as_of=None,
+            speakers=None, leanings=None):
         """One chat turn. Returns ``(conv, answer_html, sources_html, error_message)``."""
         conv = conv if conv is not None else Conversation()
         try:
@@ -52,7 +53,7 @@ class ChatBackend:
                 q, searched=searched if searched != q else None,
                 sources=filters.sources if filters else None,
                 since=filters.since if filters else None, until=filters.until if filters else None,
-                as_of=as_of or None,
+                as_of=as_of or None, speakers=_names(speakers), leanings=_names(leanings),
             )
         except USER_ERRORS as exc:
             return conv, None, None, str(exc)
@@ -62,11 +63,11 @@ class ChatBackend:
         turn = len(conv.turns)
         return conv, answer_html(answer, turn), sources_html(answer, turn), None
 
-    def api_ask(self, question, sources=None, since=None, until=None, as_of=None) -> dict:
+    def api_ask(self, question, sources=None, since=None, until=None, as_of=None, speakers=None, leanings=None) -> dict:
         """The ``/ask`` API: ``Answer.to_dict()``, or ``{"error": message}``."""
         try:
             return self.assistant.ask(question, sources=sources or None, since=since or None, until=until or None,
-                                      as_of=as_of or None).to_dict()
+                                      as_of=as_of or None, speakers=speakers or None, leanings=leanings or None).to_dict()
         except USER_ERRORS as exc:
             return {"error": str(exc)}
         except Exception as exc:  # noqa: BLE001
@@ -79,6 +80,26 @@ class ChatBackend:
         except USER_ERRORS:
             return []
         return [[r["title"], r["source"], r["date"] or "", r["passages"], r["id"]] for r in rows]
+
+    OUTLET_COLUMNS = ["outlet", "kind", "country", "stated leaning", "where the articles say so"]
+
+    def outlets_table(self) -> list[list]:
+        """The Sources tab: each outlet profile with the sentence that states its leaning (or kind)."""
+        try:
+            profiles = self.assistant.outlets()
+        except USER_ERRORS:
+            return []
+        except Exception as exc:  # noqa: BLE001
+            unexpected(exc)
+            return []
+        rows = []
+        for p in profiles:
+            cites = [c for v in p["leaning"] + p["kind"] + p["country"] for c in v["citations"]]
+            where = (f"“{cites[0]['quote']}” ({cites[0]['article_id']}, characters {cites[0]['start']}–{cites[0]['end']})"
+                     if cites and cites[0]["article_id"] else ("outlets.yaml" if cites else ""))
+            rows.append([p["name"], ", ".join(v["value"] for v in p["kind"]), ", ".join(v["value"] for v in p["country"]),
+                         ", ".join(v["value"] for v in p["leaning"]), where])
+        return rows
 
     def sources(self) -> list[str]:
         try:
@@ -189,12 +210,22 @@ def build(assistant: Assistant):
                             until = gr.Textbox(label="Published until (YYYY-MM-DD)", elem_id="qa-until")
                             as_of = gr.Textbox(label="As of (YYYY-MM-DD): 'this week' means the week before; default today",
                                                elem_id="qa-as-of")
+                        with gr.Row():
+                            speaker_filter = gr.Textbox(label="Said by (names, comma-separated)", elem_id="qa-speakers")
+                            leaning_filter = gr.Textbox(label="Stated leaning (e.g. pro-Kurdish)", elem_id="qa-leanings")
                     with gr.Row():
                         export_conv = gr.DownloadButton("Download conversation (.md)", elem_id="qa-export-conv")
                         export_last = gr.DownloadButton("Download last answer (.md)", elem_id="qa-export-last")
                         clear = gr.Button("New conversation")
                 with gr.Column(scale=2):
                     sources_panel = gr.HTML(sources_html(None, 0), elem_id="qa-sources-panel")
+        with gr.Tab("Sources"):
+            gr.Markdown("What the articles say about the outlets they cite: a leaning is shown only where an article "
+                        "(or `outlets.yaml` in the data home) states it, with the sentence that does.")
+            outlets = gr.Dataframe(value=backend.outlets_table(), headers=ChatBackend.OUTLET_COLUMNS, interactive=False,
+                                   wrap=True, elem_id="qa-outlets")
+            refresh_outlets = gr.Button("Refresh", elem_id="qa-outlets-refresh")
+            refresh_outlets.click(lambda: backend.outlets_table(), None, [outlets], api_visibility="private")
         with gr.Tab("Articles"):
             stats = gr.Markdown(backend.stats_text(), elem_id="qa-stats")
             upload = gr.File(label="Upload articles (.txt .md .html .json .jsonl .pdf)", file_count="multiple", type="filepath", elem_id="qa-upload")
@@ -205,15 +236,15 @@ def build(assistant: Assistant):
                 delete_id = gr.Textbox(label="Article id to delete", scale=3, elem_id="qa-delete-id")
                 delete_btn = gr.Button("Delete", variant="stop", scale=1, elem_id="qa-delete")
 
-        def on_ask(q, history, conv, srcs, s, u, day):
+        def on_ask(q, history, conv, srcs, s, u, day, who, lean):
             history = list(history or [])
-            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u, day)
+            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u, day, who, lean)
             if err:
                 return history, conv, gr.update(), error_html(err), gr.update(), gr.update(), gr.update()
             history += [{"role": "user", "content": _plain(q)}, {"role": "assistant", "content": ans_html}]
             return (history, conv, src_html, "", "", backend.export(conv), backend.export(conv, last_only=True))
 
-        ask_inputs = [question, chat, conv_state, source_filter, since, until, as_of]
+        ask_inputs = [question, chat, conv_state, source_filter, since, until, as_of, speaker_filter, leaning_filter]
         ask_outputs = [chat, conv_state, sources_panel, error, question, export_conv, export_last]
         send.click(on_ask, ask_inputs, ask_outputs, api_visibility="private")
         question.submit(on_ask, ask_inputs, ask_outputs, api_visibility="private")
@@ -233,14 +264,25 @@ def build(assistant: Assistant):
         delete_btn.click(on_delete, [delete_id], [upload_report, table, stats, source_filter], api_visibility="private")
 
         def ask_api(question: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None,
-                    as_of: str | None = None) -> dict:
-            """Answer a question from the indexed articles; returns Answer.to_dict() (or {"error": ...})."""
-            return backend.api_ask(question, sources, since, until, as_of)
+                    as_of: str | None = None, speakers: list[str] | None = None, leanings: list[str] | None = None) -> dict:
+            """Answer a question from the indexed articles; returns Answer.to_dict() (or {"error": ...}).
+
+            speakers: only sentences attributed to these sources; leanings: only sources with these stated leanings.
+            """
+            return backend.api_ask(question, sources, since, until, as_of, speakers, leanings)
 
         gr.api(ask_api, api_name="ask")
         demo.load(lambda: (backend.stats_text(), backend.articles_table(), gr.update(choices=backend.sources())),
                   None, [stats, table, source_filter], api_visibility="private")
     return demo
+
+
+def _names(value) -> list[str] | None:
+    """Comma-separated names from a text box (or a list from the API)."""
+    if not value:
+        return None
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    return [p.strip() for p in parts if isinstance(p, str) and p.strip()] or None
 
 
 def _plain(q: str) -> str:

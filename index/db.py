@@ -39,6 +39,10 @@ CREATE TABLE IF NOT EXISTS staged (
     article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, article TEXT NOT NULL,
     passages TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS attributions (
+    aid INTEGER PRIMARY KEY REFERENCES articles(aid),
+    extractor TEXT NOT NULL, relations TEXT NOT NULL
+);
 """
 
 VISIBLE = "{t}.added <= :v AND ({t}.removed IS NULL OR {t}.removed > :v)"
@@ -53,8 +57,16 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
         con.executescript(SCHEMA)
+        _migrate(con)
     con.execute("PRAGMA busy_timeout=30000")
     return con
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring a passage table written by an earlier release up to this schema (columns only ever added)."""
+    staged = {r[1] for r in con.execute("PRAGMA table_info(staged)")}
+    if "attributions" not in staged:
+        con.execute("ALTER TABLE staged ADD COLUMN attributions TEXT")
 
 
 def db_version(con: sqlite3.Connection) -> int:

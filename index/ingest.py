@@ -47,6 +47,7 @@ class IngestReport:
     passages_reused: int = 0
     vectors_borrowed: int = 0  # copied from another home (``reuse_vectors_from``) instead of embedded
     embed_seconds: float = 0.0
+    attribution_seconds: float = 0.0
     seconds: float = 0.0
     version: int = 0
 
@@ -96,6 +97,7 @@ class IndexWriter:
         self._lock = None
         self.con = None
         self._donor: VectorDonor | None = None
+        self.attribution_seconds = 0.0
 
     def __enter__(self) -> IndexWriter:
         make_home(self.paths.home)
@@ -231,12 +233,15 @@ class IndexWriter:
             report.version = version
         else:
             report.version = db_version(self.con)
+        self._backfill_attributions()
+        report.attribution_seconds = self.attribution_seconds
         report.seconds = time.time() - t0
         return report
 
     def _stage(self, pending, chunker: Chunker, report: IngestReport, progress, seen, total) -> None:
         articles = [a for a, _ in pending]
         all_passages = chunker.split_many(articles)
+        relations = self._attributions(articles)
         keys = {p.key for ps in all_passages for p in ps}
         have = self._have_vectors(keys)
         need: dict[str, str] = {}
@@ -260,9 +265,43 @@ class IndexWriter:
             progress("articles", seen, total, {"embedded": report.passages_embedded})
         with self.con:
             self.con.executemany(
-                "INSERT OR REPLACE INTO staged(article_id, content_hash, article, passages) VALUES (?,?,?,?)",
-                [(a.id, h, _article_json(a), _passages_json(ps)) for (a, h), ps in zip(pending, all_passages, strict=True)],
+                "INSERT OR REPLACE INTO staged(article_id, content_hash, article, passages, attributions) VALUES (?,?,?,?,?)",
+                [(a.id, h, _article_json(a), _passages_json(ps), rel)
+                 for (a, h), ps, rel in zip(pending, all_passages, relations, strict=True)],
             )
+
+    def _attributions(self, articles: list[Article]) -> list[str | None]:
+        """Each article's attribution relations as stored (JSON), or None when attribution is off."""
+        if not self.index.attribution:
+            return [None] * len(articles)
+        from index.attribution import VERSION, Extractor
+
+        t = time.time()
+        found = Extractor().extract_many([(a.id, a.text, a.source) for a in articles])
+        self.attribution_seconds += time.time() - t
+        return [json.dumps({"extractor": VERSION, "relations": [r.to_dict() for r in rs]}, ensure_ascii=False) for rs in found]
+
+    def _backfill_attributions(self, batch: int = 64) -> int:
+        """Find the relations of live articles that have none from this extractor (an index built
+        before, or with attribution off). Rows are keyed by article row, so no new version is needed."""
+        if not self.index.attribution:
+            return 0
+        from index.attribution import VERSION
+
+        rows = self.con.execute(
+            """SELECT a.aid, a.id, a.title, a.text, a.source FROM articles a LEFT JOIN attributions t ON t.aid = a.aid
+               WHERE a.removed IS NULL AND (t.aid IS NULL OR t.extractor != ?)""", (VERSION,)).fetchall()
+        for i in range(0, len(rows), batch):
+            part = rows[i : i + batch]
+            arts = [Article(r[1], r[2], r[3], source=r[4]) for r in part]
+            rels = self._attributions(arts)
+            with self.con:
+                self.con.executemany("INSERT OR REPLACE INTO attributions(aid, extractor, relations) VALUES (?,?,?)",
+                                     [(r[0], VERSION, json.dumps(json.loads(x)["relations"], ensure_ascii=False))
+                                      for r, x in zip(part, rels, strict=True)])
+        if rows:
+            self.log(f"attribution: found who says what in {len(rows)} article(s) indexed before")
+        return len(rows)
 
     def _borrow(self, need: dict[str, str]) -> int:
         """Copy the vectors of ``need`` (key -> text) that the donor home has; returns how many."""

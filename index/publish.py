@@ -34,10 +34,11 @@ def publish_staged(con: sqlite3.Connection, article_ids: list[str], version: int
     with con:
         con.execute("BEGIN IMMEDIATE")
         for aid in article_ids:
-            row = con.execute("SELECT content_hash, article, passages FROM staged WHERE article_id = ?", (aid,)).fetchone()
+            row = con.execute("SELECT content_hash, article, passages, attributions FROM staged WHERE article_id = ?",
+                              (aid,)).fetchone()
             if row is None:
                 continue
-            h, art_json, ps_json = row
+            h, art_json, ps_json, attr_json = row
             old = con.execute("SELECT aid FROM articles WHERE id = ? AND removed IS NULL", (aid,)).fetchone()
             if old:
                 _retire(con, old[0], version)
@@ -56,6 +57,10 @@ def publish_staged(con: sqlite3.Connection, article_ids: list[str], version: int
                 """INSERT INTO passages(aid, id, position, start, "end", text, key, added) VALUES (?,?,?,?,?,?,?,?)""",
                 [(cur.lastrowid, p["id"], p["position"], p["start"], p["end"], p["text"], p["key"], version) for p in ps],
             )
+            if attr_json is not None:
+                a_rel = json.loads(attr_json)
+                con.execute("INSERT INTO attributions(aid, extractor, relations) VALUES (?,?,?)",
+                            (cur.lastrowid, a_rel["extractor"], json.dumps(a_rel["relations"], ensure_ascii=False)))
         con.execute("DELETE FROM staged")
         set_version(con, version, model)
     return added, replaced
@@ -119,6 +124,7 @@ def collect_garbage(con: sqlite3.Connection, version: int) -> None:
         old = version - 1
         con.execute("DELETE FROM passages WHERE removed IS NOT NULL AND removed <= ?", (old,))
         con.execute("DELETE FROM articles WHERE removed IS NOT NULL AND removed <= ?", (old,))
+        con.execute("DELETE FROM attributions WHERE aid NOT IN (SELECT aid FROM articles)")
         staged = con.execute("SELECT COUNT(*) FROM staged").fetchone()[0]
         if not staged:
             con.execute("DELETE FROM vectors WHERE key NOT IN (SELECT key FROM passages)")

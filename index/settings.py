@@ -63,3 +63,4 @@ class IndexSettings(Group):
     lock_timeout: float = Field(0.0, ge=0, description="seconds an ingest waits for another one to finish")
     batch_articles: int = Field(256, gt=0, description="articles embedded and staged per batch (the unit a killed ingest resumes from)")
     batch_passages: int = Field(1024, gt=0, description="passages embedded and committed at a time inside a batch")
+    attribution: bool = Field(True, description="find who says what (source, cue, content) in each new or changed article at ingest; off: faster ingest, answers carry no attribution")

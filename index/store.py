@@ -243,6 +243,20 @@ class IndexSnapshot:
         keys = ("id", "title", "source", "date", "url", "passages")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def attributions(self, article_ids: Sequence[str]) -> dict[str, list[dict]]:
+        """The stored attribution relations of each article (articles without any are left out)."""
+        out: dict[str, list[dict]] = {}
+        with self._lock:
+            rows = select_in(
+                self._con,
+                f"""SELECT a.id, t.relations FROM articles a JOIN attributions t ON t.aid = a.aid
+                    WHERE {VISIBLE.format(t='a').replace(':v', '?')} AND a.id IN ({{qs}})""",
+                list(dict.fromkeys(article_ids)), params=(self.version, self.version),
+            )
+            for aid, rel in rows:
+                out[aid] = json.loads(rel)
+        return out
+
     def sources(self) -> list[str]:
         return [s for s in self._meta["sources"].tolist() if s]
 

@@ -17,6 +17,7 @@ from index.ingest import IndexWriter, IngestReport
 from index.manifest import Paths
 from index.store import IndexSnapshot
 from index.types import Filters, Hit
+from qa.attribution import AttributionAnnotator, keep_attributed, prefer_named
 from qa.audit import append as audit_append
 from qa.audit import record as audit_record
 from qa.compose import compose
@@ -26,7 +27,7 @@ from qa.rerank import CrossEncoderReranker, Reranker, default_reranker
 from qa.retrieve import HybridRetriever
 from qa.settings import RetrievalSettings, Settings, describe
 from qa.types import Answer
-from qa.validate import MAX_QUESTION_CHARS, check_question, make_filters
+from qa.validate import MAX_QUESTION_CHARS, check_names, check_question, make_filters
 from qa.when import as_of_date, time_window
 
 
@@ -107,6 +108,8 @@ class Assistant:
         until: str | None = None,
         searched: str | None = None,
         as_of: str | date | None = None,
+        speakers: Iterable[str] | None = None,
+        leanings: Iterable[str] | None = None,
         **retrieval: Any,
     ) -> Answer:
         """Answer ``question`` from the indexed articles, citing the passages used.
@@ -117,15 +120,20 @@ class Assistant:
             searched: the query actually searched (a follow-up rewritten from the chat history).
             as_of: the day the question is asked (default today): "this week", "yesterday",
                 "recently" in the question are read relative to it (see ``qa.when``).
+            speakers: quote only sentences attributed to one of these sources (a name or part of it:
+                "al-Abdi", "ANHA"); leanings: only sources with one of these stated leanings ("pro-Kurdish").
             retrieval: per-call overrides of ``RetrievalSettings`` (e.g. ``rerank=False``).
 
         Raises:
             BadQuestion, BadFilter, IndexNotFound, IndexCorrupt, ModelMismatch.
         """
         question = check_question(question)
+        speakers, leanings = check_names("speakers", speakers), check_names("leanings", leanings)
         query = check_question(searched) if searched else question
         t0 = time.perf_counter()
         opts = self._options(k, retrieval)
+        if (speakers or leanings) and k is None:  # only some sentences may be quoted: look at more passages
+            opts = opts.model_copy(update={"k": max(opts.k, 20)})
         filters = make_filters(sources, since, until)
         snap = self.snapshot()
         window = _window(query, as_of, opts)
@@ -136,6 +144,9 @@ class Assistant:
             question, hits, self.embedder, self.settings.answer, terms=TermWeights(snap),
             passage_vectors=snap.vectors([h.passage.pid for h in hits]) if hits else None,
             searched=query if query != question else None, query_vector=qv,
+            annotators=(AttributionAnnotator(snap.attributions),),
+            keep=keep_attributed(speakers, leanings),
+            prefer=prefer_named(query, self.settings.answer.source_weight, asked_for=bool(speakers or leanings)),
         )
         t2 = time.perf_counter()
         answer = replace(
@@ -221,6 +232,16 @@ class Assistant:
         return {"version": m.version, "articles": m.articles, "passages": m.passages, "index_version": m.digest}
 
     # ----- information -----
+    def attributions(self, article_id: str) -> list[dict]:
+        """The attribution relations stored for one article (empty when it has none or is unknown)."""
+        return self.snapshot().attributions([article_id]).get(article_id, [])
+
+    def outlets(self) -> list[dict]:
+        """Outlet profiles: what the articles (and ``outlets.yaml`` in the data home) say about outlets."""
+        from qa.outlets import collect
+
+        return [p.to_dict() for p in collect(self.snapshot(), self.paths.home / "outlets.yaml")]
+
     def stats(self) -> dict:
         snap = self.snapshot()
         m = snap.manifest
@@ -283,9 +304,12 @@ def ask(
     since: str | None = None,
     until: str | None = None,
     as_of: str | date | None = None,
+    speakers: Iterable[str] | None = None,
+    leanings: Iterable[str] | None = None,
 ) -> Answer:
     """Answer ``question`` from the index in the default data home (``QA_HOME``)."""
-    return default_assistant().ask(question, k=k, sources=sources, since=since, until=until, as_of=as_of)
+    return default_assistant().ask(question, k=k, sources=sources, since=since, until=until, as_of=as_of,
+                                   speakers=speakers, leanings=leanings)
 
 
 __all__ = ["MAX_QUESTION_CHARS", "Assistant", "Filters", "ask", "check_question", "make_filters"]

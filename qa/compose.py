@@ -7,7 +7,7 @@ claims are verified) replaces the quoting one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -39,17 +39,27 @@ def compose(
     query_vector: np.ndarray | None = None,
     writer: ClaimWriter | None = None,
     annotators: Sequence[Annotator] = (),
+    keep: Callable[[Evidence], bool] | None = None,
+    prefer: Callable[[Evidence], float] | None = None,
 ) -> Answer:
-    """Build the ``Answer`` for ``question`` from ranked ``hits``."""
+    """Build the ``Answer`` for ``question`` from ranked ``hits``.
+
+    The annotators run on the candidate sentences, so ``keep`` (a filter) and ``prefer`` (a score
+    bonus) can look at what they add, e.g. who says each sentence.
+    """
     query = searched or question
-    sel: Selection = select_evidence(query, hits, embedder, settings, terms=terms,
-                                     passage_vectors=passage_vectors, query_vector=query_vector)
+
+    def annotate(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+        for a in annotators:
+            evidence = a.annotate(question, evidence)
+        return evidence
+
+    sel: Selection = select_evidence(query, hits, embedder, settings, terms=terms, passage_vectors=passage_vectors,
+                                     query_vector=query_vector, annotate=annotate if annotators else None,
+                                     keep=keep, prefer=prefer)
     if not sel.found:
-        return not_found(question, sel.closest, searched)
-    evidence = sel.evidence
-    for a in annotators:
-        evidence = a.annotate(question, evidence)
-    claims = (writer or QuoteWriter()).write(question, evidence)
+        return not_found(question, annotate(sel.closest) if annotators else sel.closest, searched)
+    claims = (writer or QuoteWriter()).write(question, sel.evidence)
     return render(question, claims, searched)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,18 +79,37 @@ def passage_strength(query: str, hits: list[Hit], qv: np.ndarray | None, pvecs: 
 
 
 def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSettings, *, terms: TermWeights,
-                    passage_vectors: np.ndarray | None, query_vector: np.ndarray | None = None) -> Selection:
-    """Choose the sentences of ``hits`` that best answer ``query``."""
+                    passage_vectors: np.ndarray | None, query_vector: np.ndarray | None = None,
+                    annotate: Callable[[tuple[Evidence, ...]], tuple[Evidence, ...]] | None = None,
+                    keep: Callable[[Evidence], bool] | None = None,
+                    prefer: Callable[[Evidence], float] | None = None) -> Selection:
+    """Choose the sentences of ``hits`` that best answer ``query``.
+
+    ``annotate`` adds to candidate sentences (who says each) before ``keep`` (a filter: only
+    these may be quoted) and ``prefer`` (a bonus added to a sentence's score) look at them.
+    """
     if not hits:
         return Selection()
     qv = query_vector if query_vector is not None else embedder.embed_query(query)
     rel = passage_strength(query, hits, qv, passage_vectors, terms, s)
+    if prefer is not None and annotate is not None:  # a passage quoting the source the question names is strong evidence
+        every = _candidate_sentences(hits, [1.0] * len(hits), 1.0, s)
+        bonus = [0.0] * len(hits)
+        for e in annotate(tuple(every)) if every else ():
+            if keep is None or keep(e):
+                r = int(e.scores["passage_rank"])
+                bonus[r] = max(bonus[r], prefer(e))
+        rel = [r + b for r, b in zip(rel, bonus, strict=True)]
     best = max(rel)
     if best < s.min_relevance:
         closest = tuple(Evidence.from_hit(h, h.passage.start, h.passage.end, rel[i]) for i, h in enumerate(hits[:3]))
         return Selection(closest=closest)
 
     sentences = _candidate_sentences(hits, rel, best, s)
+    if annotate is not None and sentences:
+        sentences = list(annotate(tuple(sentences)))
+    if keep is not None:
+        sentences = [e for e in sentences if keep(e)]
     if not sentences:
         return Selection()
     texts = [e.text for e in sentences]
@@ -99,6 +119,8 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
     # published in the time the question names ("this week"): the retriever preferred it, so does the answer
     timely = np.array([e.scores.get("in_window", 0.0) for e in sentences])
     score = s.keyword_weight * lex + s.rank_weight * prior + s.time_weight * timely
+    if prefer is not None:
+        score = score + np.array([prefer(e) for e in sentences])
     # embedding every sentence of five news passages is slow on a small CPU: embed only the best
     # few by the cheap terms; the rest get no semantic credit (they rank below anyway)
     head = np.argsort(-score, kind="stable")[: s.embedded_sentences]

@@ -77,18 +77,21 @@ class Citation:
     score: float
     passage_id: str = ""
     passage_start: int = 0
+    attribution: dict | None = field(default=None, compare=False, hash=False)  # who the article says is speaking
 
     @classmethod
     def of(cls, marker: int, e: Evidence) -> Citation:
         return cls(
             marker=marker, article_id=e.article_id, title=e.title, source=e.source, date=e.date, url=e.url,
             passage=e.passage, quote=e.text, start=e.start, end=e.end, score=e.score, passage_id=e.passage_id,
-            passage_start=e.passage_start,
+            passage_start=e.passage_start, attribution=e.attribution,
         )
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["score"] = round(float(self.score), 4)
+        if self.attribution is None:
+            del d["attribution"]
         return d
 
     @property
@@ -155,9 +158,23 @@ class Answer:
                     head += f" <{c.url}>" if c.url.startswith(("http://", "https://")) else f" {_md_escape(c.url)}"
                 lines.append(head)
                 lines.append(f"> {_md_escape(c.quote)}")
+                who = _who(c.attribution)
+                if who:
+                    lines.append(f"> — {_md_escape(who)}")
                 lines.append(f"> (article `{c.article_id}`, characters {c.start}–{c.end})")
                 lines.append("")
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _who(a: dict | None) -> str:
+    """"said by Khalid Iskef (the Lebanese pro-regime news channel Al-Mayadeen; pro-regime)" or the outlet's own voice."""
+    if not a:
+        return ""
+    if a.get("kind") == "unattributed":
+        return f"{a.get('carrier') or 'the outlet'}'s own reporting" if a.get("carrier") else ""
+    who = a.get("speaker") or (a.get("source") or {}).get("text") or ""
+    more = "; ".join(x for x in (a.get("affiliation") or a.get("role"), a.get("leaning")) if x)
+    return f"{'quoted' if a.get('kind') == 'direct' else 'according to'}: {who}" + (f" ({more})" if more else "")
 
 
 _MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()<>#+!|~"})

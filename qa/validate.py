@@ -58,3 +58,22 @@ def make_filters(sources: Any = None, since: Any = None, until: Any = None) -> F
         raise BadFilter(f"since ({dates[0]}) is after until ({dates[1]})")
     f = Filters(sources, dates[0], dates[1])
     return f if f.active else None
+
+
+def check_names(what: str, values: Any) -> tuple[str, ...] | None:
+    """A list of names (a single string counts as one); None when empty.
+
+    Raises:
+        BadFilter: not a list of strings.
+    """
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    try:
+        values = tuple(values)
+    except TypeError:
+        raise BadFilter(f"{what} must be a list of names, got {type(values).__name__}") from None
+    if not all(isinstance(v, str) for v in values):
+        raise BadFilter(f"{what} must be a list of names (strings)")
+    return tuple(v.strip() for v in values if v.strip()) or None

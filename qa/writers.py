@@ -22,9 +22,20 @@ class ClaimWriter(Protocol):
 
 
 class QuoteWriter:
-    """One quoted claim per evidence sentence, in the order given (whitespace normalised)."""
+    """One quoted claim per evidence sentence, in the order given (whitespace normalised).
+
+    When the quoted sentence does not itself name who says it, a short label follows the quote
+    ("— ANHA, pro-Kurdish"); the quote stays exactly the article's words.
+    """
 
     name = "quote"
 
     def write(self, question: str, evidence: tuple[Evidence, ...]) -> list[Claim]:
-        return [Claim(" ".join(e.text.split()), (e,), "quoted") for e in evidence]
+        from qa.attribution import label
+
+        out = []
+        for e in evidence:
+            text = " ".join(e.text.split())
+            who = label(e.attribution, e.start, e.end)
+            out.append(Claim(f"{text} — {who}" if who else text, (e,), "quoted"))
+        return out

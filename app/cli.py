@@ -273,6 +273,43 @@ def outlets(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json"
 
 
 @app.command()
+def timeline(
+    query: Annotated[str, typer.Argument(help="what the timeline is about")],
+    home: HomeOpt = None,
+    since: Annotated[str | None, typer.Option("--since", help="events on or after YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="events on or before YYYY-MM-DD")] = None,
+    dates: Annotated[int, typer.Option("--dates", help="days in the timeline")] = 10,
+    per_date: Annotated[int, typer.Option("--per-date", help="events per day")] = 3,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the timeline as JSON to this file (- for stdout)")] = None,
+):
+    """The dated events about QUERY across the indexed articles, each cited exactly."""
+
+    def body():
+        t = _assistant(home).timeline(query, since=since, until=until, dates=dates, per_date=per_date)
+        if json_out is not None:
+            text = json.dumps(t, ensure_ascii=False, indent=2)
+            if str(json_out) == "-":
+                typer.echo(text)
+            else:
+                json_out.write_text(text, encoding="utf-8")
+                typer.echo(f"wrote {json_out}", err=True)
+            return
+        if not t["dates"]:
+            typer.echo(t["message"])
+        for d in t["dates"]:
+            typer.echo(f"{d['date']}  ({d['articles']} article{'s' if d['articles'] != 1 else ''})")
+            for e in d["events"]:
+                how = {"explicit": "", "relative": f" [{e['date_phrase']}]", "published": " [published]"}.get(e["dated_by"], "")
+                if e.get("event_until"):
+                    how += f" [a span, to {e['event_until']}]"
+                also = f" (+{len(e['mentions'])} more)" if e["mentions"] else ""
+                typer.echo(f"  - {' '.join(e['text'].split())}{how} — {e['source'] or e['article_id']}, "
+                           f"{e['article_id']} {e['start']}-{e['end']}{also}")
+
+    _run(body)
+
+
+@app.command()
 def stats(
     home: HomeOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,

@@ -81,6 +81,35 @@ class ChatBackend:
             return []
         return [[r["title"], r["source"], r["date"] or "", r["passages"], r["id"]] for r in rows]
 
+    def timeline_html(self, query: str | None) -> str:
+        """The Timeline tab: days in calendar order, each event quoted as text with its source and span."""
+        import html
+
+        if not query or not query.strip():
+            return "<p class='qa-note'>Type what the timeline is about.</p>"
+        try:
+            t = self.assistant.timeline(query)
+        except USER_ERRORS as exc:
+            return error_html(str(exc))
+        except Exception as exc:  # noqa: BLE001
+            return error_html(unexpected(exc))
+        if not t["dates"]:
+            return f"<p class='qa-note'>{html.escape(t['message'])}</p>"
+        parts = []
+        for d in t["dates"]:
+            items = []
+            for e in d["events"]:
+                who = (e.get("attribution") or {}).get("speaker")
+                also = "".join(f"<li class='qa-meta'>also: {html.escape(m['source'] or m['article_id'])} "
+                               f"(<code>{html.escape(m['article_id'])}</code> {m['start']}–{m['end']})</li>" for m in e["mentions"])
+                how = html.escape(e["date_phrase"] or e["dated_by"])
+                items.append(f"<li>{html.escape(' '.join(e['text'].split()))}<div class='qa-meta'>{html.escape(e['source'] or '')}"
+                             f"{' · ' + html.escape(who) if who else ''} · dated by “{how}” · <code>{html.escape(e['article_id'])}</code> "
+                             f"{e['start']}–{e['end']}</div><ul>{also}</ul></li>")
+            parts.append(f"<h4>{d['date']} <span class='qa-meta'>({d['articles']} article{'s' if d['articles'] != 1 else ''})</span></h4>"
+                         f"<ul>{''.join(items)}</ul>")
+        return f"<div class='qa-timeline'>{''.join(parts)}</div>"
+
     OUTLET_COLUMNS = ["outlet", "kind", "country", "stated leaning", "where the articles say so"]
 
     def outlets_table(self) -> list[list]:
@@ -219,6 +248,14 @@ def build(assistant: Assistant):
                         clear = gr.Button("New conversation")
                 with gr.Column(scale=2):
                     sources_panel = gr.HTML(sources_html(None, 0), elem_id="qa-sources-panel")
+        with gr.Tab("Timeline"):
+            with gr.Row():
+                tl_query = gr.Textbox(placeholder="What the timeline is about, e.g. Al-Hasakah", show_label=False, scale=5,
+                                      elem_id="qa-timeline-query", max_length=2000)
+                tl_go = gr.Button("Build timeline", variant="primary", scale=1, elem_id="qa-timeline-go")
+            tl_out = gr.HTML("", elem_id="qa-timeline")
+            tl_go.click(backend.timeline_html, [tl_query], [tl_out], api_visibility="private")
+            tl_query.submit(backend.timeline_html, [tl_query], [tl_out], api_visibility="private")
         with gr.Tab("Sources"):
             gr.Markdown("What the articles say about the outlets they cite: a leaning is shown only where an article "
                         "(or `outlets.yaml` in the data home) states it, with the sentence that does.")

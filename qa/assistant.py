@@ -21,6 +21,7 @@ from qa.attribution import AttributionAnnotator, keep_attributed, prefer_named
 from qa.audit import append as audit_append
 from qa.audit import record as audit_record
 from qa.compose import compose
+from qa.dating import DatingAnnotator, combine, prefer_dated
 from qa.errors import BadFilter
 from qa.evidence import TermWeights
 from qa.rerank import CrossEncoderReranker, Reranker, default_reranker
@@ -144,9 +145,10 @@ class Assistant:
             question, hits, self.embedder, self.settings.answer, terms=TermWeights(snap),
             passage_vectors=snap.vectors([h.passage.pid for h in hits]) if hits else None,
             searched=query if query != question else None, query_vector=qv,
-            annotators=(AttributionAnnotator(snap.attributions),),
+            annotators=(AttributionAnnotator(snap.attributions), DatingAnnotator()),
             keep=keep_attributed(speakers, leanings),
-            prefer=prefer_named(query, self.settings.answer.source_weight, asked_for=bool(speakers or leanings)),
+            prefer=combine(prefer_named(query, self.settings.answer.source_weight, asked_for=bool(speakers or leanings)),
+                           prefer_dated(query, as_of_date(as_of), self.settings.answer.event_weight)),
         )
         t2 = time.perf_counter()
         answer = replace(
@@ -159,6 +161,22 @@ class Assistant:
         )
         audit_append(self.paths.audit, audit_record(answer, hits, filters))
         return answer
+
+    def timeline(self, query: str, *, since: str | None = None, until: str | None = None, dates: int = 10,
+                 per_date: int = 3, sources: Iterable[str] | None = None) -> dict:
+        """The dated events about ``query`` across the indexed articles (see ``qa.timeline``).
+
+        since/until bound the events' days (ISO, inclusive); dates: how many days; per_date: events a day.
+        """
+        from qa.timeline import TimelineOptions, build
+
+        query = check_question(query)
+        f = make_filters(sources, since, until)
+        for name, n in (("dates", dates), ("per_date", per_date)):
+            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100:
+                raise BadFilter(f"{name} must be an integer from 1 to 100, got {n!r}")
+        opts = TimelineOptions(dates=dates, per_date=per_date, since=f.since if f else None, until=f.until if f else None)
+        return build(self, query, opts, sources=f.sources if f else None)
 
     def retrieve(
         self, query: str, *, k: int | None = None, sources=None, since=None, until=None, as_of=None, **retrieval: Any

@@ -55,6 +55,7 @@ class AnswerSettings(Group):
     meaning_weight: float = Field(0.45, ge=0, description="sentence score: weight of its cosine to the question (embedded sentences only)")
     score_ratio: float = Field(0.8, ge=0, le=1, description="sentences scoring below this share of the best one are left out")
     redundancy: float = Field(0.9, gt=0, le=1, description="a sentence this close (cosine) to one already chosen is left out")
+    event_weight: float = Field(0.3, ge=0, description="sentence score: bonus when it describes the day a time question names ('on Tuesday'); half of it for any dated sentence in a 'when' question")
     source_weight: float = Field(0.3, ge=0, description="sentence score: bonus when the question names who the sentence is attributed to (a name, role, outlet or leaning)")
 
 

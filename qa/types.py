@@ -35,6 +35,7 @@ class Evidence:
     score: float = 0.0  # the score it was selected by
     scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)  # how it was found
     attribution: dict | None = field(default=None, compare=False, hash=False)  # who the article says is speaking
+    event: dict | None = field(default=None, compare=False, hash=False)  # the day it describes (qa.dating)
 
     @classmethod
     def from_hit(cls, hit: Hit, start: int, end: int, score: float, **scores: float) -> Evidence:
@@ -78,13 +79,17 @@ class Citation:
     passage_id: str = ""
     passage_start: int = 0
     attribution: dict | None = field(default=None, compare=False, hash=False)  # who the article says is speaking
+    event_date: str | None = field(default=None, compare=False, hash=False)  # the day the quote describes
+    dated_by: str | None = field(default=None, compare=False, hash=False)  # explicit | relative | published
 
     @classmethod
     def of(cls, marker: int, e: Evidence) -> Citation:
+        ev = e.event or {}
         return cls(
             marker=marker, article_id=e.article_id, title=e.title, source=e.source, date=e.date, url=e.url,
             passage=e.passage, quote=e.text, start=e.start, end=e.end, score=e.score, passage_id=e.passage_id,
-            passage_start=e.passage_start, attribution=e.attribution,
+            passage_start=e.passage_start, attribution=e.attribution, event_date=ev.get("event_date"),
+            dated_by=ev.get("dated_by") if e.event else None,
         )
 
     def to_dict(self) -> dict:
@@ -92,6 +97,8 @@ class Citation:
         d["score"] = round(float(self.score), 4)
         if self.attribution is None:
             del d["attribution"]
+        if self.dated_by is None:
+            del d["event_date"], d["dated_by"]
         return d
 
     @property

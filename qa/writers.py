@@ -25,17 +25,22 @@ class QuoteWriter:
     """One quoted claim per evidence sentence, in the order given (whitespace normalised).
 
     When the quoted sentence does not itself name who says it, a short label follows the quote
-    ("— ANHA, pro-Kurdish"); the quote stays exactly the article's words.
+    ("— ANHA, pro-Kurdish"); a time question gets the calendar date after the words that give it
+    ("on Tuesday (2015-03-24)"). The citation's quote stays exactly the article's words.
     """
 
     name = "quote"
 
     def write(self, question: str, evidence: tuple[Evidence, ...]) -> list[Claim]:
         from qa.attribution import label
+        from qa.dating import is_time_question, with_calendar_date
 
+        dated = is_time_question(question)
         out = []
         for e in evidence:
             text = " ".join(e.text.split())
+            if dated:  # a time question is answered with the calendar date
+                text = with_calendar_date(text, e.event)
             who = label(e.attribution, e.start, e.end)
             out.append(Claim(f"{text} — {who}" if who else text, (e,), "quoted"))
         return out

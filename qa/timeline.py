@@ -1,0 +1,101 @@
+"""Timelines: the dated events about a query across the indexed articles.
+
+The query's passages are retrieved (hybrid search, no reranking), and each of their sentences that
+either states a day ("on Tuesday", "22 April") or shares the query's words becomes a candidate
+event, dated by ``qa.dating`` (the publication date as a fallback, marked ``published``). The same
+event reported by several articles (the same day, mostly the same words) is one entry listing every
+source in ``mentions``. Days are ranked by how many articles refer to them; the best ``dates`` days
+are returned in calendar order, each with its ``per_date`` best events. Every event is an exact
+span with its attribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.sentences import sentence_spans
+from qa.attribution import covering, unattributed
+from qa.dating import date_sentence
+from qa.evidence import TermWeights, passage_strength
+from qa.types import Evidence
+
+SAME_EVENT = 0.5  # share of shared terms (Jaccard) above which two sentences of one day are one event
+NO_EVENTS = "No dated events about this in the indexed articles."
+
+
+@dataclass(frozen=True)
+class TimelineOptions:
+    dates: int = 10
+    per_date: int = 3
+    passages: int = 60
+    since: str | None = None
+    until: str | None = None
+
+
+def build(assistant, query: str, opts: TimelineOptions, sources=None) -> dict:
+    """The timeline JSON: ``{"query", "dates": [{"date", "events": [...]}], "message"?}``."""
+    snap = assistant.snapshot()
+    hits = assistant.retrieve(query, k=min(opts.passages, 100), sources=sources, rerank=False, time_boost=0.0,
+                              candidates=max(50, opts.passages))
+    terms = TermWeights(snap)
+    q_terms = set(terms.analyze([query])[0])
+    if hits:  # only passages that are about the query (the answer's evidence test, see qa.evidence)
+        qv = assistant.embedder.embed_query(query)
+        strength = passage_strength(query, hits, qv, snap.vectors([h.passage.pid for h in hits]), terms,
+                                    assistant.settings.answer)
+        hits = [h for h, r in zip(hits, strength, strict=True) if r >= assistant.settings.answer.min_relevance]
+    events: list[tuple[Evidence, dict, set[str], float]] = []
+    seen: set[tuple[str, int, int]] = set()
+    for rank, h in enumerate(hits):
+        p = h.passage
+        for a, b in sentence_spans(p.text):
+            e = Evidence.from_hit(h, p.start + a, p.start + b, 0.0)
+            if e.key in seen or len(e.text.split()) < 4:
+                continue
+            seen.add(e.key)
+            dated = date_sentence(e.text, p.date).to_dict()
+            words = set(terms.analyze([e.text])[0])
+            overlap = len(words & q_terms) / max(len(q_terms), 1)
+            if dated["dated_by"] == "none" or (dated["dated_by"] == "published" and not overlap):
+                continue
+            if opts.since and dated["event_date"] < opts.since or opts.until and dated["event_date"] > opts.until:
+                continue
+            events.append((e, dated, words, overlap + 1.0 / (1 + rank)))
+    rels = snap.attributions(list({e.article_id for e, *_ in events}))
+    by_day: dict[str, list[dict]] = {}
+    for e, dated, words, score in sorted(events, key=lambda x: -x[3]):
+        day = by_day.setdefault(dated["event_date"], [])
+        same = next((x for x in day if _jaccard(x["_words"], words) >= SAME_EVENT), None)
+        record = _event(e, dated, rels)
+        if same is not None:
+            if all(m["article_id"] != e.article_id for m in [same, *same["mentions"]]):
+                same["mentions"].append({k: record[k] for k in ("article_id", "title", "source", "date", "start", "end", "text")})
+            continue
+        day.append({**record, "mentions": [], "_words": words, "_score": score})
+    ranked = sorted(by_day.items(), key=lambda kv: (-_articles(kv[1]), -max(x["_score"] for x in kv[1]), kv[0]))
+    chosen = sorted(ranked[: opts.dates])
+    out = {"query": query, "dates": [
+        {"date": day, "articles": _articles(evs),
+         "events": [{k: v for k, v in x.items() if not k.startswith("_")} for x in evs[: opts.per_date]]}
+        for day, evs in chosen]}
+    if not out["dates"]:
+        out["message"] = NO_EVENTS
+    return out
+
+
+def _event(e: Evidence, dated: dict, rels: dict) -> dict:
+    r = covering(rels.get(e.article_id, []), e.start, e.end) if e.article_id in rels else None
+    attribution = None
+    if e.article_id in rels:
+        attribution = r if r is not None else unattributed(e)
+    return {"text": e.text, "article_id": e.article_id, "title": e.title, "source": e.source, "date": e.date,
+            "start": e.start, "end": e.end, "attribution": attribution, "dated_by": dated["dated_by"],
+            "date_phrase": dated["date_phrase"], "event_until": dated["event_until"]}
+
+
+def _articles(events: list[dict]) -> int:
+    return len({x["article_id"] for x in events} | {m["article_id"] for x in events for m in x["mentions"]})
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(len(a | b), 1)

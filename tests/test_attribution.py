@@ -186,3 +186,14 @@ def test_attribution_can_be_switched_off(fresh):
     a.ingest([Article("q1", "Report", "The minister said the bridge would reopen on Monday.", source="Wire")])
     assert a.attributions("q1") == []
     assert a.ask("When will the bridge reopen?").citations[0].attribution is None
+
+
+def test_an_index_built_without_attribution_gets_it_at_the_next_ingest(fresh):
+    off = fresh(index={"attribution": False})
+    off.ingest(SAMPLE)
+    assert off.attributions("syria-direct-2015-03-kobani-villages") == []
+    on = fresh()
+    report = on.ingest(SAMPLE)
+    assert report.unchanged == 3 and report.passages_embedded == 0  # nothing re-embedded
+    assert [r["speaker"] for r in on.attributions("syria-direct-2015-03-kobani-villages") if r["kind"] == "direct"] == \
+        ["Mustafa al-Abdi", "Mustafa al-Abdi"]

@@ -89,15 +89,6 @@ def _nlp():
         return spacy.load(MODEL, exclude=["ner"])  # names come from the tagger (PROPN); NER would halve the speed
 
 
-def available() -> bool:
-    """Whether the spaCy pipeline is installed."""
-    try:
-        _nlp()
-    except (ImportError, OSError):
-        return False
-    return True
-
-
 class Extractor:
     """Finds the attribution relations of articles."""
 

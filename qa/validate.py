@@ -35,16 +35,7 @@ def make_filters(sources: Any = None, since: Any = None, until: Any = None) -> F
     """
     from corpus import parse_date
 
-    if sources is not None:
-        if isinstance(sources, str):
-            sources = [sources]
-        try:
-            sources = tuple(sources)
-        except TypeError:
-            raise BadFilter(f"sources must be a list of outlet names, got {type(sources).__name__}") from None
-        if not all(isinstance(s, str) for s in sources):
-            raise BadFilter("sources must be a list of outlet names (strings)")
-        sources = tuple(s.strip() for s in sources if s.strip()) or None
+    sources = check_names("sources", sources)
     dates = []
     for name, value in (("since", since), ("until", until)):
         if value is not None and not isinstance(value, str):

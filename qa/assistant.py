@@ -148,7 +148,7 @@ class Assistant:
             annotators=(AttributionAnnotator(snap.attributions), DatingAnnotator()),
             keep=keep_attributed(speakers, leanings),
             prefer=combine(prefer_named(query, self.settings.answer.source_weight, asked_for=bool(speakers or leanings)),
-                           prefer_dated(query, as_of_date(as_of), self.settings.answer.event_weight)),
+                           prefer_dated(query, _as_of(as_of), self.settings.answer.event_weight)),
         )
         t2 = time.perf_counter()
         answer = replace(
@@ -292,13 +292,17 @@ class Assistant:
         return QARetriever(self, **kwargs)
 
 
-def _window(query: str, as_of: Any, opts: RetrievalSettings):
-    if opts.time_boost <= 0:
-        return None
+def _as_of(as_of: Any) -> date:
     try:
-        day = as_of_date(as_of)
+        return as_of_date(as_of)
     except (TypeError, ValueError) as exc:
         raise BadFilter(str(exc)) from None
+
+
+def _window(query: str, as_of: Any, opts: RetrievalSettings):
+    day = _as_of(as_of)  # checked even when the time stage is off
+    if opts.time_boost <= 0:
+        return None
     return time_window(query, day, opts.recent_days)
 
 

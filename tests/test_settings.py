@@ -79,3 +79,8 @@ def test_a_model_window_smaller_than_the_passage_size_is_refused_before_anything
     with pytest.raises(IndexSettingsError, match="reads at most 126"):
         a.ingest(SAMPLE)
     assert not a.paths.manifest.exists() and a.embedder._model is None  # refused before any work
+
+
+def test_a_bad_as_of_day_is_refused_even_with_the_time_stage_off(sample):
+    with pytest.raises(BadFilter, match="as-of date"):
+        sample.ask("Who attacked Tel Khanzir?", as_of="not a date", time_boost=0.0)

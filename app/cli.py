@@ -206,7 +206,9 @@ def attributions(
     """Who says what in articles: source, cue and content of each attribution, with character spans."""
 
     def body():
-        from corpus import UnreadableInput, iter_articles
+        from itertools import islice
+
+        from corpus import Skipped, UnreadableInput, iter_articles
         from index.attribution import Extractor
 
         for p in paths:
@@ -215,31 +217,27 @@ def attributions(
         ex = Extractor()
         out = sys.stdout if json_out is not None and str(json_out) == "-" else None
         fh = out or (open(json_out, "w", encoding="utf-8") if json_out else None)
-        n = 0
-        try:
-            batch: list = []
 
-            def flush():
-                nonlocal n
+        def readable():
+            for item in iter_articles(paths):
+                if isinstance(item, Skipped):
+                    typer.echo(f"warning: skipped {item.path}: {item.reason}", err=True)
+                else:
+                    yield item
+
+        n = 0
+        articles = readable()
+        try:
+            while batch := list(islice(articles, 64)):
                 for art, rels in zip(batch, ex.extract_many([(a.id, a.text, a.source) for a in batch]), strict=True):
                     for r in rels:
                         n += 1
                         if fh is not None:
                             fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-                        else:
-                            who = r.speaker or (r.source.text if r.source else "?")
-                            extra = ", ".join(x for x in (r.role, r.leaning) if x)
-                            typer.echo(f"{art.id}\t{r.kind}\t{who}{' (' + extra + ')' if extra else ''}\t{r.cue.text}\t{r.content.text[:100]}")
-                batch.clear()
-
-            for item in iter_articles(paths):
-                if hasattr(item, "reason"):
-                    typer.echo(f"warning: skipped {item.path}: {item.reason}", err=True)
-                    continue
-                batch.append(item)
-                if len(batch) >= 64:
-                    flush()
-            flush()
+                            continue
+                        who = r.speaker or (r.source.text if r.source else "?")
+                        extra = ", ".join(x for x in (r.role, r.leaning) if x)
+                        typer.echo(f"{art.id}\t{r.kind}\t{who}{' (' + extra + ')' if extra else ''}\t{r.cue.text}\t{r.content.text[:100]}")
         finally:
             if fh is not None and fh is not out:
                 fh.close()
@@ -263,11 +261,10 @@ def outlets(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json"
             for key in ("kind", "country", "leaning"):
                 facts += [f"{key} {v['value']}" for v in p[key]]
             typer.echo(f"{p['name']}: {'; '.join(facts) or '-'}{' (edited in outlets.yaml)' if p['edited_by_user'] else ''}")
-            for key in ("leaning",):
-                for v in p[key]:
-                    for c in v["citations"]:
-                        where = f"{c['article_id']} {c['start']}-{c['end']}" if c["article_id"] else "outlets.yaml"
-                        typer.echo(f"    {v['value']}: \"{c['quote'][:160]}\" ({where})")
+            for v in p["leaning"]:  # a leaning is shown with the sentences that state it
+                for c in v["citations"]:
+                    where = f"{c['article_id']} {c['start']}-{c['end']}" if c["article_id"] else "outlets.yaml"
+                    typer.echo(f"    {v['value']}: \"{c['quote'][:160]}\" ({where})")
 
     _run(body)
 

@@ -10,7 +10,7 @@ import html
 import re
 from urllib.parse import urlparse
 
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, who_says
 
 _MARKER = re.compile(r" \[(\d+)\]")
 
@@ -85,17 +85,11 @@ def _card(group: list[Citation], turn: int, nearest: bool) -> str:
 
 
 def badge(c: Citation) -> str:
-    """Who says the cited sentence: source · affiliation · leaning, or the outlet's own voice."""
-    a = c.attribution
-    if not a:
+    """Who says the cited sentence (source, affiliation, leaning), or the outlet's own voice."""
+    text = who_says(c.attribution, c.source)
+    if not text:
         return ""
-    if a.get("kind") == "unattributed":
-        text = f"[{c.marker}] {a.get('carrier') or c.source or 'the outlet'} (its own reporting)"
-    else:
-        who = a.get("speaker") or (a.get("source") or {}).get("text") or "?"
-        parts = [who, a.get("role") if not a.get("affiliation") else None, a.get("affiliation"), a.get("leaning")]
-        kind = {"direct": "quoted", "indirect": "says", "according_to": "according to"}.get(a.get("kind"), a.get("kind") or "")
-        text = f"[{c.marker}] {kind}: " + " · ".join(p for p in parts if p)
+    text = f"[{c.marker}] {text}"
     return f'<div class="qa-badge">{_e(text)}</div>'
 
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+from dataclasses import asdict, dataclass, replace
 
 from index.sentences import sentence_spans
 
@@ -31,7 +30,7 @@ CUE_VERBS = frozenset("""
 say tell report add claim state announce explain note write warn insist argue deny confirm reveal
 acknowledge admit describe suggest estimate predict learn assert contend declare emphasize stress
 indicate recall remark reply respond tweet testify vow promise pledge urge complain concede conclude
-observe mention allege accuse criticize caution maintain announce agree disclose inform quip
+observe mention allege accuse criticize caution maintain agree disclose inform quip
 ask call cite show find
 """.split())
 # nouns and verbs PolNeAR also counts (beliefs, plans) are left out on purpose: they attribute
@@ -46,8 +45,8 @@ _CUE_WORDS = re.compile(
     r"show\w*|f(?:ind|inds|ound|inding)|according)\b",
     re.I,
 )
-_LEANING = re.compile(r"\b(?:pro|anti)-[A-Z]?[\w-]*\w|\b(?:left|right)-(?:wing|leaning)\b|\b(?:conservative|liberal|progressive|state-run|state-owned|government-run|opposition-run|regime-run)\b", re.I)
-_OUTLET_WORDS = frozenset("news outlet channel agency site website radio station tv television newspaper paper daily weekly wire network broadcaster agency magazine".split())
+LEANING = re.compile(r"\b(?:pro|anti)-[A-Z]?[\w-]*\w|\b(?:left|right)-(?:wing|leaning)\b|\b(?:conservative|liberal|progressive|state-run|state-owned|government-run|opposition-run|regime-run)\b", re.I)
+_OUTLET_WORDS = frozenset("news outlet channel agency site website radio station tv television newspaper paper daily weekly wire network broadcaster magazine".split())
 _PRONOUNS = frozenset("he she they it we i you his her their".split())
 _QUOTES = "\"“”"
 
@@ -79,14 +78,18 @@ class Relation:
 
 
 _lock = threading.Lock()
+_pipeline = None
 
 
-@lru_cache(maxsize=1)
 def _nlp():
-    import spacy
-
+    """spaCy's pipeline, loaded once per process (on first use: importing this module stays cheap)."""
+    global _pipeline
     with _lock:
-        return spacy.load(MODEL, exclude=["ner"])  # names come from the tagger (PROPN); NER would halve the speed
+        if _pipeline is None:
+            import spacy
+
+            _pipeline = spacy.load(MODEL, exclude=["ner"])  # names come from the tagger (PROPN); NER would halve the speed
+        return _pipeline
 
 
 class Extractor:
@@ -304,7 +307,7 @@ def _describe(doc, head, offset: int) -> tuple[str | None, str | None, str | Non
     if role is None and outlet is not None:
         words = [t for t in outlet.subtree if t.i <= outlet.i and (t.dep_ == "compound" and t.pos_ == "NOUN" or t.i == outlet.i)]
         role = " ".join(t.text for t in words)
-    m = _LEANING.search("".join(t.text_with_ws for t in head.subtree))
+    m = LEANING.search("".join(t.text_with_ws for t in head.subtree))
     leaning = m.group(0) if m else None
     return role, affiliation, leaning
 
@@ -356,8 +359,7 @@ def _merge_quotes(rels: list[Relation], text: str) -> list[Relation]:
         if r.kind == "direct" or (s, e) != (r.content.start, r.content.end):
             e = _continued(text, e, cues)
         if (s, e) != (r.content.start, r.content.end):
-            r = Relation(r.article_id, r.source, r.cue, Span(text[s:e], s, e), r.speaker, "direct", r.role,
-                         r.affiliation, r.leaning, r.carrier)
+            r = replace(r, content=Span(text[s:e], s, e), kind="direct")
         out.append(r)
     return out
 
@@ -430,12 +432,10 @@ def _resolve(rels: list[Relation], text: str, outlet: str) -> list[Relation]:
         if speaker and r.role is None and speaker[:1].isupper():
             speaker, role = _described(text, speaker)
             if role:
-                r = Relation(r.article_id, r.source, r.cue, r.content, r.speaker, r.kind, role, r.affiliation,
-                             r.leaning, r.carrier)
+                r = replace(r, role=role)
         if speaker and len(speaker.split()) >= 2:
             named.append((speaker, r))
-        out.append(Relation(r.article_id, r.source, r.cue, r.content, speaker, r.kind, r.role, r.affiliation,
-                            r.leaning, r.carrier or (outlet or None)))
+        out.append(replace(r, speaker=speaker, carrier=r.carrier or outlet or None))
     return out
 
 
@@ -459,5 +459,5 @@ def _described(text: str, speaker: str) -> tuple[str, str | None]:
 
 def _inherit(r: Relation, named: Relation) -> Relation:
     """A later mention of a source keeps what the article said of it at first mention."""
-    return Relation(r.article_id, r.source, r.cue, r.content, r.speaker, r.kind, r.role or named.role,
-                    r.affiliation or named.affiliation, r.leaning or named.leaning, r.carrier)
+    return replace(r, role=r.role or named.role, affiliation=r.affiliation or named.affiliation,
+                   leaning=r.leaning or named.leaning)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from index.manifest import Manifest, Paths, read_manifest
@@ -51,22 +52,49 @@ def recorded_sizes(manifest: Manifest) -> dict:
     return manifest.extra.get("files") or {}
 
 
-def damaged(paths: Paths, manifest: Manifest, recorded: dict, deep: bool = False) -> str | None:
-    """The first derived file that is missing or differs from what the manifest recorded, as a message."""
+def derived_problems(paths: Paths, manifest: Manifest, deep: bool = False) -> Iterator[str]:
+    """Each derived file that is missing or differs from what the manifest recorded, as a message.
+
+    ``deep`` compares checksums as well as sizes. A file inside a missing folder is not named again.
+    """
     for kind, name in manifest.files.items():
-        p = paths.data / name
-        if not p.exists():
-            return f"{_what(kind)} data/{name} is missing; {REPAIR_HINT}"
-    for rel, want in recorded.items():
+        if not (paths.data / name).exists():
+            yield f"{_what(kind)} data/{name} is missing; {REPAIR_HINT}"
+    for rel, want in recorded_sizes(manifest).items():
         p = paths.data / rel
         if not p.is_file():
-            return f"index file data/{rel} is missing; {REPAIR_HINT}"
+            if (paths.data / rel.split("/")[0]).exists():
+                yield f"index file data/{rel} is missing; {REPAIR_HINT}"
+            continue
         size = p.stat().st_size
         if size != want.get("bytes"):
-            return f"index file data/{rel} is damaged ({size:,} bytes, {want.get('bytes'):,} when written); {REPAIR_HINT}"
-        if deep and want.get("sha256") and sha256(p) != want["sha256"]:
-            return f"index file data/{rel} is damaged (its checksum changed since it was written); {REPAIR_HINT}"
-    return None
+            yield f"index file data/{rel} is damaged ({size:,} bytes, {want.get('bytes'):,} when written); {REPAIR_HINT}"
+        elif deep and want.get("sha256") and sha256(p) != want["sha256"]:
+            yield f"index file data/{rel} is damaged (its checksum changed since it was written); {REPAIR_HINT}"
+
+
+def damaged(paths: Paths, manifest: Manifest) -> str | None:
+    """The first derived file that is missing or of another size than when written (a cheap check on open)."""
+    return next(derived_problems(paths, manifest), None)
+
+
+def table_problem(paths: Paths) -> str | None:
+    """Why the passage table cannot be used (missing, unreadable, failing SQLite's check), or None.
+
+    It is the source of truth: nothing can rebuild it.
+    """
+    if not paths.db.exists():
+        return ("passages.sqlite (the passage table) is missing: it holds the articles and cannot be "
+                "rebuilt; restore it from a backup or re-ingest into a new home")
+    try:
+        con = sqlite3.connect(f"file:{paths.db}?mode=ro", uri=True)
+        try:
+            quick = con.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        return f"passages.sqlite is unreadable ({exc}): restore it from a backup or re-ingest"
+    return None if quick == "ok" else f"passages.sqlite fails SQLite's check ({quick}): restore it from a backup or re-ingest"
 
 
 def check_files(home: Path) -> list[str]:
@@ -76,44 +104,14 @@ def check_files(home: Path) -> list[str]:
     ``-shm``/``-wal`` companions, the lock, the audit log and uploads are not index files.
     """
     paths = Paths(Path(home))
-    problems: list[str] = []
-    if not paths.db.exists():
-        problems.append("passages.sqlite (the passage table) is missing: it holds the articles and cannot be "
-                        "rebuilt; restore it from a backup or re-ingest into a new home")
-    else:
-        try:
-            con = sqlite3.connect(f"file:{paths.db}?mode=ro", uri=True)
-            try:
-                quick = con.execute("PRAGMA quick_check").fetchone()[0]
-            finally:
-                con.close()
-            if quick != "ok":
-                problems.append(f"passages.sqlite fails SQLite's check ({quick}): restore it from a backup or re-ingest")
-        except sqlite3.DatabaseError as exc:
-            problems.append(f"passages.sqlite is unreadable ({exc}): restore it from a backup or re-ingest")
+    problems = [p for p in (table_problem(paths),) if p]
     try:
         manifest = read_manifest(paths.manifest)
     except FileNotFoundError:
-        problems.append(f"manifest.json is missing; {REPAIR_HINT}")
-        return problems
+        return [*problems, f"manifest.json is missing; {REPAIR_HINT}"]
     except Exception as exc:  # noqa: BLE001 - IndexCorrupt, with its reason
-        problems.append(f"manifest.json is damaged ({exc}); {REPAIR_HINT}")
-        return problems
-    recorded = recorded_sizes(manifest)
-    for kind, name in manifest.files.items():
-        if not (paths.data / name).exists():
-            problems.append(f"{_what(kind)} data/{name} is missing; {REPAIR_HINT}")
-    for rel, want in recorded.items():
-        p = paths.data / rel
-        if not p.is_file():
-            if (paths.data / rel.split("/")[0]).exists():
-                problems.append(f"index file data/{rel} is missing; {REPAIR_HINT}")
-            continue
-        if p.stat().st_size != want.get("bytes"):
-            problems.append(f"index file data/{rel} is damaged ({p.stat().st_size:,} bytes, {want.get('bytes'):,} when written); {REPAIR_HINT}")
-        elif want.get("sha256") and sha256(p) != want["sha256"]:
-            problems.append(f"index file data/{rel} is damaged (its checksum changed since it was written); {REPAIR_HINT}")
-    return problems
+        return [*problems, f"manifest.json is damaged ({exc}); {REPAIR_HINT}"]
+    return problems + list(derived_problems(paths, manifest, deep=True))
 
 
 def _what(kind: str) -> str:

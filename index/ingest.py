@@ -21,6 +21,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from corpus import Article, Skipped
+from index.attribution import VERSION as ATTRIBUTION_VERSION
 from index.borrow import VectorDonor
 from index.changes import Change, ChangeDetector, signature
 from index.chunk import Chunker, Passage
@@ -97,7 +98,6 @@ class IndexWriter:
         self._lock = None
         self.con = None
         self._donor: VectorDonor | None = None
-        self.attribution_seconds = 0.0
 
     def __enter__(self) -> IndexWriter:
         make_home(self.paths.home)
@@ -233,15 +233,16 @@ class IndexWriter:
             report.version = version
         else:
             report.version = db_version(self.con)
-        self._backfill_attributions()
-        report.attribution_seconds = self.attribution_seconds
+        self._backfill_attributions(report)
         report.seconds = time.time() - t0
         return report
 
     def _stage(self, pending, chunker: Chunker, report: IngestReport, progress, seen, total) -> None:
         articles = [a for a, _ in pending]
         all_passages = chunker.split_many(articles)
-        relations = self._attributions(articles)
+        relations = self._relations(articles, report)
+        staged_relations = [None if r is None else json.dumps({"extractor": ATTRIBUTION_VERSION, "relations": r}, ensure_ascii=False)
+                            for r in relations]
         keys = {p.key for ps in all_passages for p in ps}
         have = self._have_vectors(keys)
         need: dict[str, str] = {}
@@ -267,37 +268,34 @@ class IndexWriter:
             self.con.executemany(
                 "INSERT OR REPLACE INTO staged(article_id, content_hash, article, passages, attributions) VALUES (?,?,?,?,?)",
                 [(a.id, h, _article_json(a), _passages_json(ps), rel)
-                 for (a, h), ps, rel in zip(pending, all_passages, relations, strict=True)],
+                 for (a, h), ps, rel in zip(pending, all_passages, staged_relations, strict=True)],
             )
 
-    def _attributions(self, articles: list[Article]) -> list[str | None]:
-        """Each article's attribution relations as stored (JSON), or None when attribution is off."""
+    def _relations(self, articles: list[Article], report: IngestReport) -> list[list[dict] | None]:
+        """Each article's attribution relations (as stored), or None each when attribution is off."""
         if not self.index.attribution:
             return [None] * len(articles)
-        from index.attribution import VERSION, Extractor
+        from index.attribution import Extractor
 
         t = time.time()
         found = Extractor().extract_many([(a.id, a.text, a.source) for a in articles])
-        self.attribution_seconds += time.time() - t
-        return [json.dumps({"extractor": VERSION, "relations": [r.to_dict() for r in rs]}, ensure_ascii=False) for rs in found]
+        report.attribution_seconds += time.time() - t
+        return [[r.to_dict() for r in rs] for rs in found]
 
-    def _backfill_attributions(self, batch: int = 64) -> int:
+    def _backfill_attributions(self, report: IngestReport, batch: int = 64) -> int:
         """Find the relations of live articles that have none from this extractor (an index built
         before, or with attribution off). Rows are keyed by article row, so no new version is needed."""
         if not self.index.attribution:
             return 0
-        from index.attribution import VERSION
-
         rows = self.con.execute(
             """SELECT a.aid, a.id, a.title, a.text, a.source FROM articles a LEFT JOIN attributions t ON t.aid = a.aid
-               WHERE a.removed IS NULL AND (t.aid IS NULL OR t.extractor != ?)""", (VERSION,)).fetchall()
+               WHERE a.removed IS NULL AND (t.aid IS NULL OR t.extractor != ?)""", (ATTRIBUTION_VERSION,)).fetchall()
         for i in range(0, len(rows), batch):
             part = rows[i : i + batch]
-            arts = [Article(r[1], r[2], r[3], source=r[4]) for r in part]
-            rels = self._attributions(arts)
+            rels = self._relations([Article(r[1], r[2], r[3], source=r[4]) for r in part], report)
             with self.con:
                 self.con.executemany("INSERT OR REPLACE INTO attributions(aid, extractor, relations) VALUES (?,?,?)",
-                                     [(r[0], VERSION, json.dumps(json.loads(x)["relations"], ensure_ascii=False))
+                                     [(r[0], ATTRIBUTION_VERSION, json.dumps(x, ensure_ascii=False))
                                       for r, x in zip(part, rels, strict=True)])
         if rows:
             self.log(f"attribution: found who says what in {len(rows)} article(s) indexed before")

@@ -16,6 +16,13 @@ MAX_SEQ = 256  # wordpieces the embedder reads, [CLS] and [SEP] included; longer
 MAX_PASSAGE_TOKENS = MAX_SEQ - 2
 
 
+def backend_problem(model: str, backend: str) -> str | None:
+    """Why ``backend`` cannot run ``model``, or None (the int8 export exists only for the default model)."""
+    if backend == "onnx-int8" and model not in DEFAULT_ALIASES:
+        return f"the onnx-int8 backend ships only for the default model, not {model!r}; use backend torch for other models"
+    return None
+
+
 class Group(BaseModel):
     """A frozen settings group: unknown keys are refused, every field has a default."""
 
@@ -32,9 +39,9 @@ class EmbedSettings(Group):
 
     @model_validator(mode="after")
     def _backend_fits_model(self) -> EmbedSettings:
-        if self.backend == "onnx-int8" and self.model not in DEFAULT_ALIASES:
-            raise ValueError(f"the onnx-int8 backend ships only for the default model, not {self.model!r}; "
-                             "use backend torch for other models")
+        problem = backend_problem(self.model, self.backend)
+        if problem:
+            raise ValueError(problem)
         return self
 
 

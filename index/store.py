@@ -17,7 +17,7 @@ import numpy as np
 from index import dense
 from index.db import VISIBLE, connect, db_version, select_in
 from index.errors import IndexCorrupt, IndexNotFound, ModelMismatch
-from index.files import REPAIR_HINT, damaged, recorded_sizes
+from index.files import REPAIR_HINT, damaged
 from index.lexical import Lexical, tokenize
 from index.manifest import Manifest, Paths, read_manifest
 from index.types import Filters, StoredPassage, day_number
@@ -81,7 +81,7 @@ class IndexSnapshot:
             raise IndexCorrupt(
                 f"passage table is at version {have} but manifest.json names version {manifest.version}; {REPAIR_HINT}"
             )
-        problem = damaged(paths, manifest, recorded_sizes(manifest))
+        problem = damaged(paths, manifest)
         if problem:
             con.close()
             raise IndexCorrupt(problem)

@@ -12,7 +12,8 @@ from typing import Any
 
 from corpus import Article, Skipped, iter_articles
 from index.embed import Embedder, from_settings
-from index.files import check_files
+from index.errors import IndexCorrupt
+from index.files import check_files, table_problem
 from index.ingest import IndexWriter, IngestReport
 from index.manifest import Paths
 from index.store import IndexSnapshot
@@ -237,14 +238,9 @@ class Assistant:
         Returns the new manifest's summary. Raises ``IndexCorrupt`` when the passage table itself is
         missing or unreadable: that cannot be rebuilt.
         """
-        from index.errors import IndexCorrupt
-
-        if not self.paths.db.exists():
-            raise IndexCorrupt(f"passages.sqlite is missing in {self.paths.home}: there is nothing to rebuild from; "
-                               "restore it from a backup or re-ingest into a new home")
-        problems = [p for p in check_files(self.paths.home) if "passages.sqlite" in p]
-        if problems:
-            raise IndexCorrupt(problems[0])
+        problem = table_problem(self.paths)
+        if problem:
+            raise IndexCorrupt(problem)
         with self.writer(log) as w:
             m = w.repair()
         return {"version": m.version, "articles": m.articles, "passages": m.passages, "index_version": m.digest}

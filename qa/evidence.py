@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -92,22 +92,37 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
         return Selection()
     qv = query_vector if query_vector is not None else embedder.embed_query(query)
     rel = passage_strength(query, hits, qv, passage_vectors, terms, s)
+    every = _passage_sentences(hits, s)
+    notes: dict[tuple[str, int, int], Evidence] = {}  # each sentence annotated once, however often it is needed
+    bonus: dict[tuple[str, int, int], float] = {}
+
+    def annotated(evs: list[Evidence]) -> list[Evidence]:
+        if annotate is None:
+            return evs
+        new = list({e.key: e for e in evs if e.key not in notes}.values())
+        if new:
+            notes.update((e.key, e) for e in annotate(tuple(new)))
+        return [replace(notes[e.key], scores=e.scores) for e in evs]  # this occurrence's scores
+
+    def preferred(e: Evidence) -> float:
+        if e.key not in bonus:
+            bonus[e.key] = prefer(e)
+        return bonus[e.key]
+
     if prefer is not None and annotate is not None:  # a passage quoting the source the question names is strong evidence
-        every = _candidate_sentences(hits, [1.0] * len(hits), 1.0, s)
-        bonus = [0.0] * len(hits)
-        for e in annotate(tuple(every)) if every else ():
+        lift = [0.0] * len(hits)
+        for e in annotated(_first_of(every, range(len(hits)))):
             if keep is None or keep(e):
                 r = int(e.scores["passage_rank"])
-                bonus[r] = max(bonus[r], prefer(e))
-        rel = [r + b for r, b in zip(rel, bonus, strict=True)]
+                lift[r] = max(lift[r], preferred(e))
+        rel = [r + b for r, b in zip(rel, lift, strict=True)]
     best = max(rel)
     if best < s.min_relevance:
         closest = tuple(Evidence.from_hit(h, h.passage.start, h.passage.end, rel[i]) for i, h in enumerate(hits[:3]))
         return Selection(closest=closest)
 
-    sentences = _candidate_sentences(hits, rel, best, s)
-    if annotate is not None and sentences:
-        sentences = list(annotate(tuple(sentences)))
+    strong = [i for i, r in enumerate(rel) if r >= max(s.min_relevance, s.passage_keep_ratio * best)]
+    sentences = annotated(_first_of(every, strong))
     if keep is not None:
         sentences = [e for e in sentences if keep(e)]
     if not sentences:
@@ -120,7 +135,7 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
     timely = np.array([e.scores.get("in_window", 0.0) for e in sentences])
     score = s.keyword_weight * lex + s.rank_weight * prior + s.time_weight * timely
     if prefer is not None:
-        score = score + np.array([prefer(e) for e in sentences])
+        score = score + np.array([preferred(e) for e in sentences])
     # embedding every sentence of five news passages is slow on a small CPU: embed only the best
     # few by the cheap terms; the rest get no semantic credit (they rank below anyway)
     head = np.argsort(-score, kind="stable")[: s.embedded_sentences]
@@ -146,21 +161,25 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
         e = sentences[i]
         article_rank[e.article_id] = min(article_rank[e.article_id], int(e.scores["passage_rank"]))
     chosen.sort(key=lambda i: (article_rank[sentences[i].article_id], sentences[i].start))
-    from dataclasses import replace
-
     picked = tuple(replace(sentences[i], score=float(score[i])) for i in chosen)
     return Selection(evidence=picked, found=True, vectors=svecs[chosen])
 
 
-def _candidate_sentences(hits: list[Hit], rel: list[float], best: float, s: AnswerSettings) -> list[Evidence]:
-    """Each sentence of the strong passages once (overlapping passages repeat sentences)."""
-    keep = [i for i, r in enumerate(rel) if r >= max(s.min_relevance, s.passage_keep_ratio * best)]
-    uniq: dict[tuple[str, int, int], Evidence] = {}
-    for rank in keep:
-        h = hits[rank]
+def _first_of(sentences: list[Evidence], ranks) -> list[Evidence]:
+    """The sentences of the passages ``ranks``, each once: overlapping passages repeat sentences, the best-ranked counts."""
+    wanted = set(ranks)
+    once: dict[tuple[str, int, int], Evidence] = {}
+    for e in sentences:
+        if e.scores["passage_rank"] in wanted:
+            once.setdefault(e.key, e)
+    return list(once.values())
+
+
+def _passage_sentences(hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
+    """Every quotable sentence of every passage, in rank order, each with its ``passage_rank``."""
+    out = []
+    for rank, h in enumerate(hits):
         for a, b in sentence_spans(h.passage.text):
             if len(_WORD.findall(h.passage.text[a:b])) >= s.min_sentence_words:
-                e = Evidence.from_hit(h, h.passage.start + a, h.passage.start + b, 0.0, passage_rank=float(rank),
-                                      passage_strength=float(rel[rank]))
-                uniq.setdefault(e.key, e)
-    return list(uniq.values())
+                out.append(Evidence.from_hit(h, h.passage.start + a, h.passage.start + b, 0.0, passage_rank=float(rank)))
+    return out

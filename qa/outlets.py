@@ -100,7 +100,7 @@ def collect(snapshot, outlets_file: Path | None = None, limit_citations: int = 3
     profiles: dict[str, Profile] = {}
     arts = snapshot.articles()
     stored = snapshot.attributions([a["id"] for a in arts])
-    texts: dict[str, str] = {}
+    sentences: dict[str, tuple[str, list[tuple[int, int]]]] = {}  # per article: its text and sentence spans, read once
     for aid, rels in stored.items():
         for r in rels:
             for phrase_span in _outlet_phrases(r):
@@ -110,9 +110,10 @@ def collect(snapshot, outlets_file: Path | None = None, limit_citations: int = 3
                 p = profiles.setdefault(d["name"].casefold(), Profile(d["name"]))
                 p.aliases.add(d["name"])
                 p.mentions += 1
-                if aid not in texts:
-                    texts[aid] = (snapshot.article(aid) or {}).get("text", "")
-                cite = _sentence_citation(aid, texts[aid], phrase_span)
+                if aid not in sentences:
+                    text = (snapshot.article(aid) or {}).get("text", "")
+                    sentences[aid] = (text, sentence_spans(text) if text else [])
+                cite = _sentence_citation(aid, *sentences[aid], phrase_span)
                 for key, target in (("kind", p.kinds), ("country", p.countries), ("leaning", p.leanings)):
                     if d[key]:
                         cites = target.setdefault(d[key], [])
@@ -140,8 +141,8 @@ def _outlet_phrases(r: dict) -> list[dict]:
     return out
 
 
-def _sentence_citation(aid: str, text: str, span: dict) -> dict:
-    for s, e in sentence_spans(text) if text else []:
+def _sentence_citation(aid: str, text: str, spans: list[tuple[int, int]], span: dict) -> dict:
+    for s, e in spans:
         if s <= span["start"] < e:
             return {"article_id": aid, "start": s, "end": e, "quote": text[s:e]}
     return {"article_id": aid, "start": span["start"], "end": span["end"], "quote": span["text"]}

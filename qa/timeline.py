@@ -44,23 +44,26 @@ def build(assistant, query: str, opts: TimelineOptions, sources=None) -> dict:
         strength = passage_strength(query, hits, qv, snap.vectors([h.passage.pid for h in hits]), terms,
                                     assistant.settings.answer)
         hits = [h for h, r in zip(hits, strength, strict=True) if r >= assistant.settings.answer.min_relevance]
-    events: list[tuple[Evidence, dict, set[str], float]] = []
+    sentences: list[tuple[int, Evidence]] = []
     seen: set[tuple[str, int, int]] = set()
     for rank, h in enumerate(hits):
         p = h.passage
         for a, b in sentence_spans(p.text):
             e = Evidence.from_hit(h, p.start + a, p.start + b, 0.0)
-            if e.key in seen or len(e.text.split()) < 4:
-                continue
-            seen.add(e.key)
-            dated = date_sentence(e.text, p.date).to_dict()
-            words = set(terms.analyze([e.text])[0])
-            overlap = len(words & q_terms) / max(len(q_terms), 1)
-            if dated["dated_by"] == "none" or (dated["dated_by"] == "published" and not overlap):
-                continue
-            if opts.since and dated["event_date"] < opts.since or opts.until and dated["event_date"] > opts.until:
-                continue
-            events.append((e, dated, words, overlap + 1.0 / (1 + rank)))
+            if e.key not in seen and len(e.text.split()) >= 4:
+                seen.add(e.key)
+                sentences.append((rank, e))
+    events: list[tuple[Evidence, dict, set[str], float]] = []
+    analyzed = terms.analyze([e.text for _, e in sentences]) if sentences else []  # one tokenizer pass
+    for (rank, e), tokens in zip(sentences, analyzed, strict=True):
+        dated = date_sentence(e.text, e.date).to_dict()
+        words = set(tokens)
+        overlap = len(words & q_terms) / max(len(q_terms), 1)
+        if dated["dated_by"] == "none" or (dated["dated_by"] == "published" and not overlap):
+            continue
+        if opts.since and dated["event_date"] < opts.since or opts.until and dated["event_date"] > opts.until:
+            continue
+        events.append((e, dated, words, overlap + 1.0 / (1 + rank)))
     rels = snap.attributions(list({e.article_id for e, *_ in events}))
     by_day: dict[str, list[dict]] = {}
     for e, dated, words, score in sorted(events, key=lambda x: -x[3]):

@@ -89,7 +89,7 @@ class Citation:
             marker=marker, article_id=e.article_id, title=e.title, source=e.source, date=e.date, url=e.url,
             passage=e.passage, quote=e.text, start=e.start, end=e.end, score=e.score, passage_id=e.passage_id,
             passage_start=e.passage_start, attribution=e.attribution, event_date=ev.get("event_date"),
-            dated_by=ev.get("dated_by") if e.event else None,
+            dated_by=ev.get("dated_by"),
         )
 
     def to_dict(self) -> dict:
@@ -165,7 +165,7 @@ class Answer:
                     head += f" <{c.url}>" if c.url.startswith(("http://", "https://")) else f" {_md_escape(c.url)}"
                 lines.append(head)
                 lines.append(f"> {_md_escape(c.quote)}")
-                who = _who(c.attribution)
+                who = who_says(c.attribution)
                 if who:
                     lines.append(f"> — {_md_escape(who)}")
                 lines.append(f"> (article `{c.article_id}`, characters {c.start}–{c.end})")
@@ -173,12 +173,15 @@ class Answer:
         return "\n".join(lines).rstrip() + "\n"
 
 
-def _who(a: dict | None) -> str:
-    """"said by Khalid Iskef (the Lebanese pro-regime news channel Al-Mayadeen; pro-regime)" or the outlet's own voice."""
+def who_says(a: dict | None, outlet: str = "") -> str:
+    """Who an attribution says is speaking, for a reader: "according to: Khalid Iskef (the Lebanese
+    pro-regime news channel Al-Mayadeen; pro-regime)", "quoted: …", or "Syria Direct's own reporting";
+    "" when there is no attribution (or no outlet to name)."""
     if not a:
         return ""
     if a.get("kind") == "unattributed":
-        return f"{a.get('carrier') or 'the outlet'}'s own reporting" if a.get("carrier") else ""
+        carrier = a.get("carrier") or outlet
+        return f"{carrier}'s own reporting" if carrier else ""
     who = a.get("speaker") or (a.get("source") or {}).get("text") or ""
     more = "; ".join(x for x in (a.get("affiliation") or a.get("role"), a.get("leaning")) if x)
     return f"{'quoted' if a.get('kind') == 'direct' else 'according to'}: {who}" + (f" ({more})" if more else "")

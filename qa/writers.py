@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from qa.attribution import label
+from qa.dating import is_time_question, with_calendar_date
 from qa.types import Claim, Evidence
 
 
@@ -32,9 +34,6 @@ class QuoteWriter:
     name = "quote"
 
     def write(self, question: str, evidence: tuple[Evidence, ...]) -> list[Claim]:
-        from qa.attribution import label
-        from qa.dating import is_time_question, with_calendar_date
-
         dated = is_time_question(question)
         out = []
         for e in evidence:

@@ -69,6 +69,17 @@ def sample(sample_home, embedder):
     return a
 
 
+def copy_of(home: Path, dst: Path, embedder):
+    """An Assistant over a writable copy of a built home (no re-ingest), sharing the session's model."""
+    from qa import Assistant
+
+    shutil.copytree(home, dst)
+    (dst / "audit.jsonl").unlink(missing_ok=True)
+    a = Assistant(home=dst)
+    a._embedder = embedder
+    return a
+
+
 @pytest.fixture
 def fresh(tmp_path, embedder):
     """An Assistant over a new empty home (write freely)."""

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from corpus import Article, load_articles
 from index.attribution import Extractor
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, copy_of
 
 ARTICLES = {a.id: a for a in load_articles(SAMPLE).articles}
 EX = Extractor()
@@ -91,14 +91,9 @@ def test_bad_input_gives_no_crash_and_no_invented_attribution(text):
 
 
 @pytest.fixture(scope="module")
-def attributed(tmp_path_factory, embedder):
-    from qa import Assistant
-
-    home = tmp_path_factory.mktemp("attributed")
-    a = Assistant(home=home)
-    a._embedder = embedder
-    a.ingest(SAMPLE)
-    return a
+def attributed(tmp_path_factory, sample_home, embedder):
+    """The sample home, copied: this module writes an outlets.yaml into it."""
+    return copy_of(sample_home, tmp_path_factory.mktemp("attributed") / "home", embedder)
 
 
 def test_relations_are_stored_at_ingest_and_read_back(attributed):

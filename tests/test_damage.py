@@ -12,18 +12,16 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.web import ChatBackend
 from qa import Assistant
-from tests.conftest import SAMPLE, SEED_QUESTIONS
+from tests.conftest import SEED_QUESTIONS, copy_of
 
 NOT_INDEX_FILES = {"audit.jsonl", "ingest.lock"}
 
 
 @pytest.fixture(scope="module")
-def pristine(tmp_path_factory, embedder):
-    """A home built once; each case damages a copy of it."""
-    home = tmp_path_factory.mktemp("pristine")
-    a = Assistant(home=home)
-    a._embedder = embedder
-    a.ingest(SAMPLE)
+def pristine(tmp_path_factory, sample_home, embedder):
+    """A copy of the sample home; each case damages a copy of it."""
+    home = tmp_path_factory.mktemp("pristine") / "home"
+    a = copy_of(sample_home, home, embedder)
     answers = {q: a.ask(q, as_of="2015-03-25").to_dict() for q in SEED_QUESTIONS}
     (home / "audit.jsonl").unlink(missing_ok=True)
     files = sorted(p.relative_to(home).as_posix() for p in home.rglob("*")

@@ -21,7 +21,7 @@ from index.embed.base import (
 from index.embed.onnx import OnnxEncoder, OnnxInt8Embedder, onnx_session
 from index.embed.torch_st import SentenceTransformerEmbedder
 from index.errors import SettingsError
-from index.settings import DEFAULT_MODEL, MAX_SEQ, EmbedSettings
+from index.settings import DEFAULT_MODEL, MAX_SEQ, EmbedSettings, backend_problem
 
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {
     "torch": lambda model, **kw: SentenceTransformerEmbedder(model, dtype="float32", **kw),
@@ -39,11 +39,9 @@ def make_embedder(model: str = "default", backend: str = "torch", device: str = 
     """
     if backend not in EMBEDDERS:
         raise SettingsError(f"embedding backend must be one of {sorted(EMBEDDERS)}, got {backend!r}")
-    if backend == "onnx-int8":
-        try:
-            EmbedSettings(model=model, backend=backend)
-        except ValueError as exc:
-            raise SettingsError(str(exc).splitlines()[-1].removeprefix("  Value error, ")) from None
+    problem = backend_problem(model, backend)
+    if problem:
+        raise SettingsError(problem)
     if allow_hub_downloads:
         allow_downloads()
     kw = {"device": device, "query_threads": query_threads} if backend.startswith("torch") else {}

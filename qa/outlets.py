@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.attribution import stated_leaning
 from index.sentences import sentence_spans
 from qa.errors import SettingsError
 
@@ -35,7 +36,6 @@ KINDS = {
 _KIND = "|".join(sorted((re.escape(k) for k in KINDS), key=len, reverse=True))
 _NAME = r"[A-Z0-9][\w’'&.-]*(?:\s+[A-Z0-9][\w’'&.-]*)*"
 _PHRASE = re.compile(rf"(?P<pre>(?:\b[\w’'-]+\s+){{0,6}}?)(?P<kind>\b(?i:{_KIND})\b)(?:\s+(?P<post>{_NAME}))?")
-_LEANING = re.compile(r"\b(?:pro|anti)-[\w-]*\w", re.I)
 _NATIONALITY = re.compile(r"^[A-Z][a-z]+(?:ese|ian|an|ish|i|ch)$")
 
 
@@ -70,7 +70,7 @@ def describe_outlet(phrase: str) -> dict | None:
     countries = []
     name_words = []
     for w in words_before:
-        if _LEANING.fullmatch(w) or not w[:1].isupper():
+        if _is_leaning(w) or not w[:1].isupper():
             name_words = []  # a lowercase word ends any name run before the kind
             continue
         if _NATIONALITY.match(w) and not name_words:
@@ -80,17 +80,20 @@ def describe_outlet(phrase: str) -> dict | None:
     name = post or " ".join(name_words)
     if not name:
         return None
-    lean = _LEANING.search(phrase)
     return {"name": name.strip(" ,."), "kind": KINDS[m.group("kind").lower()], "country": " ".join(countries) or None,
-            "leaning": lean.group(0) if lean else None}
+            "leaning": stated_leaning(phrase)}
+
+
+def _is_leaning(word: str) -> bool:
+    return stated_leaning(word) == word
 
 
 def _reporting_name(phrase: str) -> dict | None:
     """"the pro-opposition Orient News": a named source that *reported*, with what it is called."""
     words = [w for w in phrase.split() if w.lower() not in ("the", "a", "an")]
-    lean = next((w for w in words if _LEANING.fullmatch(w)), None)
-    name = [w for w in words if w[:1].isupper() and not _LEANING.fullmatch(w)]
-    if not name or len(name) != len([w for w in words if not _LEANING.fullmatch(w)]):
+    lean = next((w for w in words if _is_leaning(w)), None)
+    name = [w for w in words if w[:1].isupper() and not _is_leaning(w)]
+    if not name or len(name) != len([w for w in words if not _is_leaning(w)]):
         return None  # only a proper name (and a stated leaning) may stand for an outlet without its kind
     return {"name": " ".join(name), "kind": None, "country": None, "leaning": lean}
 

@@ -192,3 +192,29 @@ def test_an_index_built_without_attribution_gets_it_at_the_next_ingest(fresh):
     assert report.unchanged == 3 and report.passages_embedded == 0  # nothing re-embedded
     assert [r["speaker"] for r in on.attributions("syria-direct-2015-03-kobani-villages") if r["kind"] == "direct"] == \
         ["Mustafa al-Abdi", "Mustafa al-Abdi"]
+
+
+@pytest.mark.parametrize(("text", "leaning"), [
+    ("the pro-Kurdish ANHA news outlet", "pro-Kurdish"),
+    ("China's state-run Xinhua news agency", "state-run"),
+    ("the conservative news site Breitbart", "conservative"),
+    ("Pro-government media", "Pro-government"),
+    ("the Michigan Conservative Coalition", None),  # a name, not a stated leaning
+    ("the Progressive Economy Forum", None),
+])
+def test_a_leaning_is_what_the_text_states_and_names_are_not_leanings(text, leaning):
+    from index.attribution import stated_leaning
+    from qa.outlets import describe_outlet
+
+    assert stated_leaning(text) == leaning
+    d = describe_outlet(text)
+    assert d is None or d["leaning"] == leaning
+
+
+def test_outlet_profiles_and_relations_agree_on_leanings():
+    from qa.outlets import describe_outlet
+
+    rel = EX.extract("x", "Prices rose, reported China's state-run Xinhua news agency on Monday.", "Wire")[0]
+    assert rel.leaning == "state-run"
+    assert describe_outlet("China's state-run Xinhua news agency") == {
+        "name": "Xinhua", "kind": "news agency", "country": None, "leaning": "state-run"}

@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False
 
-.PHONY: run test test-fast lint bench bench-quick clean chromium
+.PHONY: run test test-fast lint bench bench-deps bench-quick clean chromium
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "error: $(PY) not found (Python 3.11 is required)"; exit 1; }
@@ -34,6 +34,10 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check qa index corpus app tests bench
+
+# tilse (Timeline17 metrics) without its unused heavy dependencies (textacy, numba, scikit-learn)
+bench-deps: $(STAMP)
+	$(BIN)/python -m pip install -q --no-deps --target .bench-deps tilse==0.2.1 pyrouge==0.1.3
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/ingest.py --quick

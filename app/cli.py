@@ -1,4 +1,4 @@
-"""The ``qa`` command line: ingest, ask, remove, stats, serve, eval, check, repair."""
+"""The ``qa`` command line: ingest, ask, remove, attributions, outlets, timeline, stance, stats, serve, eval, check, repair."""
 
 from __future__ import annotations
 
@@ -162,6 +162,7 @@ def ask(
     as_of: Annotated[str | None, typer.Option("--as-of", help="read 'this week', 'recently' relative to this YYYY-MM-DD (default today)")] = None,
     speaker: Annotated[list[str] | None, typer.Option("--speaker", help="only sentences attributed to this source, a name or part of it (repeatable)")] = None,
     leaning: Annotated[list[str] | None, typer.Option("--leaning", help="only sources with this stated leaning, e.g. pro-Kurdish (repeatable)")] = None,
+    no_corroboration: Annotated[bool, typer.Option("--no-corroboration", help="do not look for other articles' reports of each cited claim")] = False,
 ):
     """Answer a question with citations to the exact passages."""
 
@@ -169,7 +170,8 @@ def ask(
         a = _assistant(home)
         extra = {"rerank": False} if no_rerank else {}
         ans = a.ask(question, k=k, sources=source or None, since=since, until=until, as_of=as_of,
-                    speakers=speaker or None, leanings=leaning or None, **extra)
+                    speakers=speaker or None, leanings=leaning or None,
+                    corroborate=False if no_corroboration else None, **extra)
         if as_json:
             typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         else:
@@ -277,12 +279,13 @@ def timeline(
     until: Annotated[str | None, typer.Option("--until", help="events on or before YYYY-MM-DD")] = None,
     dates: Annotated[int, typer.Option("--dates", help="days in the timeline")] = 10,
     per_date: Annotated[int, typer.Option("--per-date", help="events per day")] = 3,
+    passages: Annotated[int, typer.Option("--passages", help="passages of the query read (more for a long timeline)")] = 60,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the timeline as JSON to this file (- for stdout)")] = None,
 ):
     """The dated events about QUERY across the indexed articles, each cited exactly."""
 
     def body():
-        t = _assistant(home).timeline(query, since=since, until=until, dates=dates, per_date=per_date)
+        t = _assistant(home).timeline(query, since=since, until=until, dates=dates, per_date=per_date, passages=passages)
         if json_out is not None:
             text = json.dumps(t, ensure_ascii=False, indent=2)
             if str(json_out) == "-":
@@ -302,6 +305,71 @@ def timeline(
                 also = f" (+{len(e['mentions'])} more)" if e["mentions"] else ""
                 typer.echo(f"  - {' '.join(e['text'].split())}{how} — {e['source'] or e['article_id']}, "
                            f"{e['article_id']} {e['start']}-{e['end']}{also}")
+
+    _run(body)
+
+
+def _read_jsonl(path: Path, what: str, need: tuple[str, ...]) -> list[dict]:
+    """Rows of a JSONL file (gzipped or not), each checked for the fields ``need``."""
+    from qa.errors import BadQuestion
+
+    if not path.is_file():
+        raise BadQuestion(f"{what} file not found: {path}")
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows = []
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise BadQuestion(f"{path}, line {n}: not JSON ({exc.msg})") from None
+                missing = [k for k in need if not isinstance(row, dict) or k not in row]
+                if missing:
+                    raise BadQuestion(f"{path}, line {n}: missing {', '.join(missing)} (a {what} line needs {', '.join(need)})")
+                rows.append(row)
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise BadQuestion(f"cannot read {path}: {exc}") from None
+    return rows
+
+
+@app.command()
+def stance(
+    pairs: Annotated[Path, typer.Option("--pairs", help='JSONL (or .jsonl.gz) of {"id", "claim", "body_id"}')],
+    bodies: Annotated[Path, typer.Option("--bodies", help='JSONL (or .jsonl.gz) of {"id", "text"}')],
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the labels as JSONL to this file (default: stdout)")] = None,
+    nli: Annotated[str | None, typer.Option("--nli", help="a sentence-transformers NLI CrossEncoder (hub name or folder) instead of the built-in rules")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+):
+    """Label claim / body pairs agree, disagree, discuss or unrelated (the FNC-1 labels), one JSON line each."""
+
+    def body():
+        from index.embed import from_settings
+        from qa.settings import Settings
+        from qa.stance import StanceScorer, label_pairs
+        from qa.validate import check_question
+
+        ps = _read_jsonl(pairs, "pairs", ("id", "claim", "body_id"))
+        bs = {str(b["id"]): b["text"] for b in _read_jsonl(bodies, "bodies", ("id", "text")) if isinstance(b["text"], str)}
+        for p in ps:
+            p["claim"] = check_question(p["claim"])
+        s = Settings.load()
+        scorer = StanceScorer(from_settings(s.embed), nli_model=nli or s.answer.stance_model)
+        from tqdm import tqdm
+
+        with tqdm(total=len(ps), unit="pair", disable=quiet, file=sys.stderr) as bar:
+            out = label_pairs(scorer, ps, bs, progress=lambda done: bar.update(done - bar.n))
+        missing = sum(1 for p in ps if str(p["body_id"]) not in bs)
+        text = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in out)
+        if json_out is None or str(json_out) == "-":
+            typer.echo(text, nl=False)
+        else:
+            json_out.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {len(out)} labels to {json_out}", err=True)
+        if missing:
+            typer.echo(f"warning: {missing} pair(s) name a body that is not in {bodies}: labelled unrelated", err=True)
 
     _run(body)
 

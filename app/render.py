@@ -78,7 +78,7 @@ def _card(group: list[Citation], turn: int, nearest: bool) -> str:
         f'<div class="qa-source-head"><span class="qa-label">{_e(label)}</span> <b>{_e(c.title)}</b></div>'
         f'<div class="qa-meta">{meta}{link}</div>'
         f'<div class="qa-passage">{passage}</div>'
-        + ("" if nearest else "".join(badge(g) for g in group))
+        + ("" if nearest else "".join(badge(g) for g in group) + "".join(corroboration_html(g) for g in group))
         + f'<div class="qa-span">article <code>{_e(c.article_id)}</code>, characters {spans}</div>'
         "</div>"
     )
@@ -91,6 +91,32 @@ def badge(c: Citation) -> str:
         return ""
     text = f"[{c.marker}] {text}"
     return f'<div class="qa-badge">{_e(text)}</div>'
+
+
+def corroboration_html(c: Citation) -> str:
+    """ "[2] also reported by 3 outlets · 1 disputes · figures differ", opening to the quotes."""
+    from qa.corroborate import summary
+
+    k = c.corroboration
+    line = summary(k)
+    if not line:
+        return ""
+    rows = []
+    for label in ("supports", "discusses", "disputes"):
+        for r in k.get(label, []):
+            copy = "" if r.get("independent") else " (a copy, or the same outlet)"
+            meta = " · ".join(_e(x) for x in (r.get("source"), r.get("date")) if x)
+            who = who_says(r.get("attribution"), r.get("source") or "")
+            rows.append(f'<li><span class="qa-stance qa-{label}">{_e(label)}</span> {meta}{_e(copy)}: '
+                        f'<q>{_e(" ".join(r["quote"].split()))}</q>'
+                        + (f' <span class="qa-meta">{_e(who)}</span>' if who else "")
+                        + f' <span class="qa-span">(<code>{_e(r["article_id"])}</code> {r["start"]}–{r["end"]})</span></li>')
+    for f in k.get("conflicts", []):
+        rows.append(f'<li><span class="qa-stance qa-disputes">figure</span> {_e(f.get("source"))}: '
+                    f'<b>{_e(f["figure"])}</b> against <b>{_e(f["claim_figure"])}</b> here '
+                    f'<span class="qa-span">(<code>{_e(f["article_id"])}</code> {f["start"]}–{f["end"]})</span></li>')
+    return (f'<details class="qa-corroboration"><summary>[{c.marker}] {_e(line)}</summary>'
+            f'<ul>{"".join(rows)}</ul></details>')
 
 
 def _by_passage(citations) -> list[list[Citation]]:
@@ -130,6 +156,10 @@ CSS = """
 .qa-passage mark { background: #fff3b0; padding: 0 1px; }
 .qa-error { color: #b42318; font-weight: 600; }
 .qa-marker { text-decoration: none; font-weight: 600; }
+.qa-corroboration { margin-top: 4px; font-size: 0.9em; }
+.qa-corroboration summary { cursor: pointer; color: #1f6f43; }
+.qa-stance { font-size: 0.8em; border-radius: 6px; padding: 0 5px; background: #e6f4ea; }
+.qa-stance.qa-disputes { background: #fde8e8; } .qa-stance.qa-discusses { background: #f1f1f1; }
 .qa-badge { display: inline-block; background: #eef2ff; color: #3730a3; border-radius: 10px; padding: 1px 8px; margin: 4px 4px 0 0; font-size: 0.85em; }
 """
 

@@ -94,11 +94,13 @@ def main() -> None:
     with gzip.open(args.questions, "rt") as fh:
         qs = [json.loads(line) for line in fh]
     per = defaultdict(lambda: {"n": 0, "loose": 0, "strict": 0})
-    ms, misses = [], []
+    ms, corr_ms, misses = [], [], []
     for q in qs:
         t = time.perf_counter()
-        d = a.ask(q["question"], as_of=q.get("as_of")).to_dict()
+        ans = a.ask(q["question"], as_of=q.get("as_of"))
         ms.append((time.perf_counter() - t) * 1000)
+        corr_ms.append(ans.timings.get("corroborate_ms", 0.0))
+        d = ans.to_dict()
         row = per[q["type"]]
         row["n"] += 1
         row["loose"] += loose(q, d)
@@ -109,6 +111,7 @@ def main() -> None:
                            "cited": [[c["quote"][:120], {k: (c.get("attribution") or {}).get(k) for k in ("speaker", "role", "kind")}]
                                      for c in d.get("citations", [])][:3]})
     result = {"questions": len(qs), "home": str(args.home), "p50_ms": percentile(ms, 50),
+              "corroborate_p50_ms": percentile(corr_ms, 50), "corroborate_p95_ms": percentile(corr_ms, 95),
               "types": {k: {**v, "loose_share": round(v["loose"] / v["n"], 3), "strict_share": round(v["strict"] / v["n"], 3)}
                         for k, v in sorted(per.items())},
               "misses": misses}

@@ -29,7 +29,7 @@ from qa.rerank import CrossEncoderReranker, Reranker, default_reranker
 from qa.retrieve import HybridRetriever
 from qa.settings import RetrievalSettings, Settings, describe
 from qa.types import Answer
-from qa.validate import MAX_QUESTION_CHARS, check_names, check_question, make_filters
+from qa.validate import MAX_QUESTION_CHARS, check_names, check_question, check_text, make_filters
 from qa.when import as_of_date, time_window
 
 
@@ -112,6 +112,7 @@ class Assistant:
         as_of: str | date | None = None,
         speakers: Iterable[str] | None = None,
         leanings: Iterable[str] | None = None,
+        corroborate: bool | None = None,
         **retrieval: Any,
     ) -> Answer:
         """Answer ``question`` from the indexed articles, citing the passages used.
@@ -124,6 +125,8 @@ class Assistant:
                 "recently" in the question are read relative to it (see ``qa.when``).
             speakers: quote only sentences attributed to one of these sources (a name or part of it:
                 "al-Abdi", "ANHA"); leanings: only sources with one of these stated leanings ("pro-Kurdish").
+            corroborate: find other articles' reports of each cited claim (default:
+                settings.answer.corroboration); see ``qa.corroborate``.
             retrieval: per-call overrides of ``RetrievalSettings`` (e.g. ``rerank=False``).
 
         Raises:
@@ -152,10 +155,14 @@ class Assistant:
                            prefer_dated(query, _as_of(as_of), self.settings.answer.event_weight)),
         )
         t2 = time.perf_counter()
+        if self.settings.answer.corroboration if corroborate is None else corroborate:
+            answer = self._corroborate(question, answer, snap)
+        t3 = time.perf_counter()
         answer = replace(
             answer,
             index_version=snap.manifest.digest,
-            timings={"retrieve_ms": round((t1 - t0) * 1000, 1), "compose_ms": round((t2 - t1) * 1000, 1)},
+            timings={"retrieve_ms": round((t1 - t0) * 1000, 1), "compose_ms": round((t2 - t1) * 1000, 1),
+                     "corroborate_ms": round((t3 - t2) * 1000, 1)},
             # reported when it changed something: some retrieved passage is from that window
             time_window=(window[0].isoformat(), window[1].isoformat())
             if window and any(h.scores.get("in_window") for h in hits) else None,
@@ -163,20 +170,52 @@ class Assistant:
         audit_append(self.paths.audit, audit_record(answer, hits, filters))
         return answer
 
+    def _corroborate(self, question: str, answer: Answer, snap: IndexSnapshot) -> Answer:
+        """Each cited claim with its corroboration; a question about which outlets reported something,
+        or whether their figures agree, is answered from it (each report and figure cited)."""
+        from qa.corroborate import Corroborator, corroboration_claims, is_corroboration_question
+        from qa.render import render
+
+        if not answer.citations or not self.settings.answer.corroboration_claims:
+            return answer
+        corr = Corroborator(snap, self.embedder, self.settings.answer)
+        cites = corr.citations(answer.citations)
+        answer = replace(answer, citations=cites)
+        if not is_corroboration_question(question):
+            return answer
+        claims = corroboration_claims(question, answer.claims, cites, corr.found)
+        if len(claims) == len(answer.claims):
+            return answer
+        found = {(c.article_id, c.start, c.end): c.corroboration for c in cites}
+        new = render(question, claims, answer.searched)
+        return replace(new, citations=tuple(replace(c, corroboration=found.get((c.article_id, c.start, c.end)))
+                                            for c in new.citations))
+
+    def stance(self, claim: str, text: str) -> dict:
+        """The stance of ``text`` toward ``claim``: ``{"stance": supports | disputes | discusses |
+        unrelated, "score", "related", "sentence": [start, end] of the text's nearest sentence,
+        "reasons", "conflicts"}`` (see ``qa.stance``)."""
+        from qa.stance import StanceScorer
+
+        claim, text = check_question(claim), check_text(text)
+        return StanceScorer(self.embedder, self.settings.answer.stance_model).stance(claim, text).to_dict()
+
     def timeline(self, query: str, *, since: str | None = None, until: str | None = None, dates: int = 10,
-                 per_date: int = 3, sources: Iterable[str] | None = None) -> dict:
+                 per_date: int = 3, sources: Iterable[str] | None = None, passages: int = 60) -> dict:
         """The dated events about ``query`` across the indexed articles (see ``qa.timeline``).
 
-        since/until bound the events' days (ISO, inclusive); dates: how many days; per_date: events a day.
+        since/until bound the events' days (ISO, inclusive); dates: how many days; per_date: events a
+        day; passages: how many of the query's passages are read (more for a long timeline).
         """
         from qa.timeline import TimelineOptions, build
 
         query = check_question(query)
         f = make_filters(sources, since, until)
-        for name, n in (("dates", dates), ("per_date", per_date)):
-            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 100:
-                raise BadFilter(f"{name} must be an integer from 1 to 100, got {n!r}")
-        opts = TimelineOptions(dates=dates, per_date=per_date, since=f.since if f else None, until=f.until if f else None)
+        for name, n, top in (("dates", dates, 366), ("per_date", per_date, 100), ("passages", passages, 5000)):
+            if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= top:
+                raise BadFilter(f"{name} must be an integer from 1 to {top}, got {n!r}")
+        opts = TimelineOptions(dates=dates, per_date=per_date, passages=passages,
+                               since=f.since if f else None, until=f.until if f else None)
         return build(self, query, opts, sources=f.sources if f else None)
 
     def retrieve(
@@ -324,10 +363,11 @@ def ask(
     as_of: str | date | None = None,
     speakers: Iterable[str] | None = None,
     leanings: Iterable[str] | None = None,
+    corroborate: bool | None = None,
 ) -> Answer:
     """Answer ``question`` from the index in the default data home (``QA_HOME``)."""
     return default_assistant().ask(question, k=k, sources=sources, since=since, until=until, as_of=as_of,
-                                   speakers=speakers, leanings=leanings)
+                                   speakers=speakers, leanings=leanings, corroborate=corroborate)
 
 
 __all__ = ["MAX_QUESTION_CHARS", "Assistant", "Filters", "ask", "check_question", "make_filters"]

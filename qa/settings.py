@@ -56,6 +56,11 @@ class AnswerSettings(Group):
     score_ratio: float = Field(0.8, ge=0, le=1, description="sentences scoring below this share of the best one are left out")
     redundancy: float = Field(0.9, gt=0, le=1, description="a sentence this close (cosine) to one already chosen is left out")
     event_weight: float = Field(0.3, ge=0, description="sentence score: bonus when it describes the day a time question names ('on Tuesday'); half of it for any dated sentence in a 'when' question")
+    corroboration: bool = Field(True, description="find, for each cited claim, other articles that report, dispute or give other figures for it")
+    corroboration_claims: int = Field(3, ge=0, le=20, description="citations of an answer that are corroborated (the first ones)")
+    corroboration_k: int = Field(12, gt=0, le=100, description="passages searched per corroborated claim")
+    corroboration_related: float = Field(0.55, ge=0, le=1, description="relatedness (meaning, shared names and numbers, shared words) at which another article's sentence reports the same thing")
+    stance_model: str | None = Field(None, description="a sentence-transformers NLI CrossEncoder (hub name or folder) for stance; None: the built-in cue rules")
     source_weight: float = Field(0.3, ge=0, description="sentence score: bonus when the question names who the sentence is attributed to (a name, role, outlet or leaning)")
 
 

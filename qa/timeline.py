@@ -14,10 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.sentences import sentence_spans
+from index.types import Hit
 from qa.attribution import covering, unattributed
 from qa.dating import date_sentence
 from qa.evidence import TermWeights, passage_strength
+from qa.retrieve import HybridRetriever
 from qa.types import Evidence
+from qa.validate import make_filters
 
 SAME_EVENT = 0.5  # share of shared terms (Jaccard) above which two sentences of one day are one event
 NO_EVENTS = "No dated events about this in the indexed articles."
@@ -27,16 +30,24 @@ NO_EVENTS = "No dated events about this in the indexed articles."
 class TimelineOptions:
     dates: int = 10
     per_date: int = 3
-    passages: int = 60
+    passages: int = 60  # passages read (the query's best, by hybrid search)
     since: str | None = None
     until: str | None = None
+    published_until: str | None = None  # read only articles published by this day (None: any)
 
 
 def build(assistant, query: str, opts: TimelineOptions, sources=None) -> dict:
     """The timeline JSON: ``{"query", "dates": [{"date", "events": [...]}], "message"?}``."""
     snap = assistant.snapshot()
-    hits = assistant.retrieve(query, k=min(opts.passages, 100), sources=sources, rerank=False, time_boost=0.0,
-                              candidates=max(50, opts.passages))
+    # an article published before ``since`` can still describe a later plan, but not a later event
+    f = make_filters(sources, opts.since, opts.published_until)
+    ropts = assistant.settings.retrieval.model_copy(update={"candidates": max(50, opts.passages), "rerank": False,
+                                                            "time_boost": 0.0, "dedupe": False})
+    cands = HybridRetriever(assistant.embedder).candidates(snap, query, ropts, f)
+    top = cands.pids[: opts.passages]
+    by_pid = {p.pid: p for p in snap.passages(top)}
+    hits = [Hit(by_pid[int(pid)], float(score), {"fused": float(score)})
+            for pid, score in zip(top, cands.fused[: opts.passages], strict=True) if int(pid) in by_pid]
     terms = TermWeights(snap)
     q_terms = set(terms.analyze([query])[0])
     if hits:  # only passages that are about the query (the answer's evidence test, see qa.evidence)

@@ -81,6 +81,7 @@ class Citation:
     attribution: dict | None = field(default=None, compare=False, hash=False)  # who the article says is speaking
     event_date: str | None = field(default=None, compare=False, hash=False)  # the day the quote describes
     dated_by: str | None = field(default=None, compare=False, hash=False)  # explicit | relative | published
+    corroboration: dict | None = field(default=None, compare=False, hash=False)  # other articles' reports (qa.corroborate)
 
     @classmethod
     def of(cls, marker: int, e: Evidence) -> Citation:
@@ -99,6 +100,8 @@ class Citation:
             del d["attribution"]
         if self.dated_by is None:
             del d["event_date"], d["dated_by"]
+        if self.corroboration is None:
+            del d["corroboration"]
         return d
 
     @property

@@ -68,3 +68,21 @@ def check_names(what: str, values: Any) -> tuple[str, ...] | None:
     if not all(isinstance(v, str) for v in values):
         raise BadFilter(f"{what} must be a list of names (strings)")
     return tuple(v.strip() for v in values if v.strip()) or None
+
+
+MAX_TEXT_CHARS = 200_000
+
+
+def check_text(text: Any, what: str = "text") -> str:
+    """Validate an article text passed in (e.g. to ``stance``): non-empty, at most ``MAX_TEXT_CHARS``.
+
+    Raises:
+        BadQuestion: with the reason.
+    """
+    if not isinstance(text, str):
+        raise BadQuestion(f"the {what} must be text, got {type(text).__name__}")
+    if not text.strip():
+        raise BadQuestion(f"the {what} is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise BadQuestion(f"the {what} is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}")
+    return text

@@ -1,0 +1,325 @@
+"""Stance: does a text support, dispute or merely discuss a claim, or is it about something else?
+
+No NLI model ships in any package, so the offline default is built from what does:
+
+- *relatedness*: the embedder's cosine between the claim and the text's best-matching sentences,
+  together with the share of the claim's names and numbers the text repeats;
+- *stance* of a related text, read from its best-matching sentences: denial and refutation cues
+  ("denied", "false", "no evidence", "hoax") → ``disputes``; hedging and reported speech
+  ("reportedly", "alleged", "claims", "unconfirmed", "according to") → ``discusses``; confirmation
+  ("confirmed", "officially") or a close restatement without hedges → ``supports``;
+- *figures*: the same counted thing with a different number ("45 killed" / "33 killed") is a
+  conflict (``figures``), reported beside the stance.
+
+Any sentence-transformers NLI ``CrossEncoder`` (hub name or folder, labels contradiction /
+entailment / neutral) replaces the cue rules for related texts when configured.
+
+The thresholds were measured, not guessed: ``RELATED`` separates question–paragraph pairs from
+random pairings of ../shared/train (``bench/stance.py --calibrate``), never evaluation data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from index.embed import Embedder
+from index.sentences import sentence_spans
+
+Label = Literal["supports", "disputes", "discusses", "unrelated"]
+FNC_LABELS: dict[str, str] = {"supports": "agree", "disputes": "disagree", "discusses": "discuss", "unrelated": "unrelated"}
+
+RELATED = 0.22  # relatedness at or above this: the text is about the claim (bench/stance.py --calibrate: 0.888 balanced accuracy)
+CLOSE = 0.80  # a sentence this close to the claim, with no hedge, restates it
+TOP_SENTENCES = 3  # the text's sentences read for cues: the ones nearest the claim
+
+_DENY = re.compile(
+    r"\b(?:den(?:y|ies|ied|ying|ial|ials)|false(?:ly)?|fake|hoax(?:es)?|debunk\w*|untrue|not true|refut\w*|"
+    r"baseless|fabricat\w*|no evidence|dismiss\w*|reject\w*|rebut\w*|contradict\w*|misleading|never happened|"
+    r"not the case|satir\w*|disprov\w*|disput\w*|bogus|myth|no truth|without foundation|unfounded)\b", re.I)
+_HEDGE = re.compile(
+    r"\b(?:reported(?:ly)?|report(?:s)?|alleg\w*|claim(?:s|ed|ing)?|purported(?:ly)?|rumou?r(?:s|ed)?|"
+    r"unconfirmed|unverified|(?:may|might|could) (?:have|be)|apparent(?:ly)?|appears?|seem(?:s|ed)?|"
+    r"according to|speculat\w*|suggest\w*|(?:believed|said|thought) to|if true|supposed(?:ly)?|"
+    r"not (?:yet )?(?:been )?(?:confirmed|verified)|unclear|questions? (?:about|over)|whether)\b", re.I)
+_CONFIRM = re.compile(r"\b(?:confirm(?:s|ed|ing)?|officially|verified|proved|proven|indeed|it is true|announced)\b", re.I)
+_WORD = re.compile(r"[\w'’-]+")
+_STOP = frozenset("""
+a an the and or but of to in on at for from by with as is are was were be been being has have had do does did
+it its this that these those he she they we you i his her their our your him them us me not no than then there
+here who whom whose which what when where why how will would can could should may might must shall also just
+about after before over under into out up down off more most some any all each other such only own same so too
+very s t said says say new one two three first last year years
+""".split())
+
+# numbers and the thing they count
+_NUM_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())} | {"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "dozen": 12}
+# "dozens", "hundreds", "scores": vague amounts, never a conflicting figure
+_FIGURE = re.compile(
+    r"(?P<q>\b(?:at least|more than|over|nearly|almost|about|around|some|up to|fewer than|less than|roughly|"
+    r"approximately|an estimated)\s+)?(?P<n>[$£€]?\d[\d,]*(?:\.\d+)?(?:\s*(?:million|billion|thousand|%|percent))?|\b(?:"
+    + "|".join(sorted(_NUM_WORDS, key=len, reverse=True)) + r")\b)(?=(?P<after>(?:\s+[\w'’-]+){0,4}))", re.I)
+_MONTHS = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
+_KILLED = frozenset("killed kill killing dead die died dying deaths death fatalities lives bodies corpses victims".split())
+_HURT = frozenset("injured injuring injuries wounded wounding hurt".split())
+_HELD = frozenset("arrested detained held captured kidnapped abducted hostages prisoners".split())
+_GROUPS = ((_KILLED, "killed"), (_HURT, "injured"), (_HELD, "held"))
+_PERSONS = frozenset("""fighters soldiers militants troops children women men members police policemen officers
+protesters demonstrators migrants refugees residents workers students journalists rebels insurgents""".split())
+_SKIP_UNIT = _STOP | frozenset("people persons others civilians were are have had more than least".split())
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number and what it counts, as written: ``text`` is ``sentence[start:end]``."""
+
+    value: float
+    unit: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class StanceResult:
+    """The stance of a text toward a claim. ``sentence``: the text's sentence nearest the claim."""
+
+    stance: Label
+    score: float  # how sure: relatedness for unrelated/related, the cue strength otherwise
+    related: float
+    sentence: tuple[int, int] | None = None
+    reasons: tuple[str, ...] = ()
+    conflicts: tuple[tuple[Figure, Figure], ...] = field(default=(), compare=False)  # (claim's, text's)
+
+    @property
+    def fnc(self) -> str:
+        return FNC_LABELS[self.stance]
+
+    def to_dict(self) -> dict:
+        return {"stance": self.stance, "score": round(self.score, 4), "related": round(self.related, 4),
+                "sentence": list(self.sentence) if self.sentence else None, "reasons": list(self.reasons),
+                "conflicts": [{"claim": a.text, "text": b.text} for a, b in self.conflicts]}
+
+
+def content_words(text: str) -> set[str]:
+    return {w.lower().strip("'’-") for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
+
+
+def _key_terms(text: str) -> set[str]:
+    """Names (capitalised words not at a sentence start) and numbers: what two reports of one event share."""
+    words = _WORD.findall(text)
+    out = {w.lower() for i, w in enumerate(words) if i and w[:1].isupper() and w.lower() not in _STOP}
+    return out | {w for w in words if any(ch.isdigit() for ch in w)}
+
+
+def figures(sentence: str) -> list[Figure]:
+    """The counts a sentence states ("at least 45 people were killed" → 45 killed), years and dates left out."""
+    out = []
+    for m in _FIGURE.finditer(sentence):
+        raw = m.group("n")
+        word = raw.lower()
+        before = sentence[max(0, m.start("n") - 12) : m.start("n")]
+        if not m.group("q") and re.search(r"[A-Za-z]*[A-Z][\w-]*\s$", before):
+            continue  # part of a name: "iPhone 13", "Article 5", "Apollo 11"
+        if _MONTHS.search(before) or re.match(r"\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", m.group("after"), re.I):
+            continue  # a date: "March 20", "20 March"
+        if word in _NUM_WORDS:
+            value = float(_NUM_WORDS[word])
+        else:
+            digits = re.sub(r"[^\d.]", "", raw.split()[0].lstrip("$£€"))
+            try:
+                value = float(digits)
+            except ValueError:
+                continue
+            if re.fullmatch(r"(?:1[89]|20)\d\d", raw):
+                continue  # a year
+            scale = raw.lower()
+            value *= 1e6 if "million" in scale else 1e9 if "billion" in scale else 1e3 if "thousand" in scale else 1
+        before = sentence[max(0, m.start() - 25) : m.start()]
+        unit, upto = _unit(m.group("after"), before, raw)
+        if unit is None:
+            continue
+        start, end = m.start(), m.end("n") + upto  # the figure as read: "at least 45 people were killed"
+        if not upto:  # counted by the verb before it: "killed 33 people" reads from the verb
+            verb = list(_WORD.finditer(before))[-2:]
+            hit = next((w for w in reversed(verb) if any(w.group(0).lower() in g for g, _ in _GROUPS)), None)
+            if hit is not None:
+                start = m.start() - len(before) + hit.start()
+            nxt = _WORD.match(m.group("after").lstrip())
+            if nxt and nxt.group(0).lower() in _PERSONS | {"people", "persons", "civilians", "others"}:
+                end = m.end("n") + m.group("after").index(nxt.group(0)) + len(nxt.group(0))
+        out.append(Figure(value, unit, sentence[start:end], start, end))
+    return out
+
+
+def _unit(after: str, before: str, raw: str) -> tuple[str | None, int]:
+    """What a number counts, and how many characters of ``after`` name it."""
+    if "%" in raw or "percent" in raw.lower():
+        return "percent", 0
+    if raw[:1] in "$£€":
+        return {"$": "dollars", "£": "pounds", "€": "euros"}[raw[0]], 0
+    prior = [w.lower() for w in _WORD.findall(before)][-2:]
+    for w in _WORD.finditer(after):  # the first word that says what is counted
+        low = w.group(0).lower()
+        if low in ("and", "or", "but", "while"):
+            break  # "killing 12 and wounding 40": what follows counts something else
+        if low in _SKIP_UNIT or not low.isalpha():
+            continue
+        for group, name in _GROUPS:
+            if low in group:
+                return name, w.end()
+        if low in _PERSONS:  # "killed 27 fighters": people, counted by the verb before them
+            for group, name in _GROUPS:
+                if any(p in group for p in prior):
+                    return name, w.end()
+        return (low[:-1] if low.endswith("s") and len(low) > 3 else low), w.end()
+    for group, name in _GROUPS:  # "killing 12"
+        if any(p in group for p in prior):
+            return name, 0
+    return None, 0
+
+
+def conflicting(claim: str, text: str) -> list[tuple[Figure, Figure]]:
+    """Pairs of figures that count the same thing with different numbers."""
+    mine = figures(claim)
+    if not mine:
+        return []
+    out = []
+    for b in figures(text):
+        for a in mine:
+            if a.unit == b.unit and a.value != b.value and (a, b) not in out:
+                out.append((a, b))
+    return out
+
+
+def cue_stance(claim: str, sentences: list[str], similarity: float,
+               plain: Label = "discusses") -> tuple[Label, float, tuple[str, ...]]:
+    """The stance the cues of a related text's nearest ``sentences`` show, with its strength and reasons.
+
+    ``plain``: the label of a related text with no cue that does not restate the claim closely
+    (a body that mentions the claim ``discusses`` it; another report of the same event ``supports`` it).
+    """
+    text = " ".join(sentences)
+    claim_denies = bool(_DENY.search(claim))
+    deny = [m.group(0) for m in _DENY.finditer(text)]
+    if deny and not claim_denies:
+        return "disputes", min(1.0, 0.5 + 0.25 * len(deny)), tuple(f"denial: {d}" for d in deny[:3])
+    if claim_denies and not deny:
+        return "disputes", 0.6, ("the claim is a denial; this text states what it denies",)
+    hedge = [m.group(0) for m in _HEDGE.finditer(text)]
+    confirm = [m.group(0) for m in _CONFIRM.finditer(text)]
+    if confirm and len(confirm) >= len(hedge):
+        return "supports", min(1.0, 0.5 + 0.2 * len(confirm)), tuple(f"confirmation: {c}" for c in confirm[:3])
+    if hedge:
+        return "discusses", min(1.0, 0.5 + 0.2 * len(hedge)), tuple(f"hedge: {h}" for h in hedge[:3])
+    if similarity >= CLOSE:
+        return "supports", similarity, ("restates the claim",)
+    return plain, 0.5, ("related, no cue",)
+
+
+class StanceScorer:
+    """``stance(claim, text)`` with the offline rules, or with an NLI cross-encoder when one is given."""
+
+    def __init__(self, embedder: Embedder, nli_model: str | None = None, related: float = RELATED, device: str = "cpu"):
+        self.embedder = embedder
+        self.related_threshold = related
+        self.nli_model = nli_model
+        self._nli = None
+        self._device = device
+
+    def sentences(self, text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """The text's sentences (spans) and their vectors: compute once for a text read many times."""
+        spans = [s for s in sentence_spans(text) if len(text[s[0] : s[1]].split()) >= 3] or sentence_spans(text)
+        vecs = self.embedder.embed([text[a:b] for a, b in spans]) if spans else np.zeros((0, 1), np.float32)
+        return spans, vecs
+
+    def stance(self, claim: str, text: str, *, claim_vector: np.ndarray | None = None,
+               sentences: tuple[list[tuple[int, int]], np.ndarray] | None = None) -> StanceResult:
+        spans, vecs = sentences if sentences is not None else self.sentences(text)
+        if not spans or not claim.strip():
+            return StanceResult("unrelated", 1.0, 0.0, reasons=("no text",))
+        qv = claim_vector if claim_vector is not None else self.embedder.embed_query(claim)
+        sims = vecs @ qv
+        order = np.argsort(-sims)[:TOP_SENTENCES]
+        best = float(sims[order[0]])
+        keys = _key_terms(claim)
+        shared = len(keys & _key_terms(text)) / len(keys) if keys else 0.0
+        words = content_words(claim)
+        overlap = len(words & content_words(text)) / len(words) if words else 0.0
+        related = 0.6 * best + 0.2 * shared + 0.2 * overlap
+        sentence = spans[int(order[0])]
+        if related < self.related_threshold:
+            return StanceResult("unrelated", 1.0 - related, related, sentence, (f"relatedness {related:.2f}",))
+        near = [text[spans[i][0] : spans[i][1]] for i in order]
+        conflicts = tuple(c for s in near for c in conflicting(claim, s))
+        if self.nli_model:
+            label, strength, reasons = self._nli_stance(claim, near)
+        else:
+            label, strength, reasons = cue_stance(claim, near, best)
+        return StanceResult(label, strength, related, sentence, reasons, conflicts)
+
+    def _nli_stance(self, claim: str, near: list[str]) -> tuple[Label, float, tuple[str, ...]]:
+        if self._nli is None:
+            from sentence_transformers import CrossEncoder
+
+            from index.embed.base import resolve_model
+
+            self._nli = CrossEncoder(resolve_model(self.nli_model)[0], device=self._device)
+        scores = np.asarray(self._nli.predict([(s, claim) for s in near]))
+        labels = {str(v).lower(): int(k) for k, v in (self._nli.model.config.id2label or {}).items()}
+        probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        ent, con = probs[:, labels.get("entailment", 1)].max(), probs[:, labels.get("contradiction", 0)].max()
+        if con >= 0.5 and con >= ent:
+            return "disputes", float(con), ("nli: contradiction",)
+        if ent >= 0.5:
+            return "supports", float(ent), ("nli: entailment",)
+        return "discusses", float(1 - max(ent, con)), ("nli: neutral",)
+
+
+def label_pairs(scorer: StanceScorer, pairs: list[dict], bodies: dict[str, str], progress=None) -> list[dict]:
+    """FNC-1-style labels for ``pairs`` (``{"id", "claim", "body_id"}``) over ``bodies`` (id → text).
+
+    Each body is split and embedded once, each distinct claim embedded once. Returns
+    ``{"id", "stance"}`` per pair (FNC labels), in order; a pair whose body is missing is ``unrelated``.
+    ``progress``: called with the number of pairs done after each body.
+    """
+    claims = sorted({p["claim"] for p in pairs})
+    cvecs = dict(zip(claims, scorer.embedder.embed(claims), strict=True)) if claims else {}
+    by_body: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        by_body.setdefault(str(p["body_id"]), []).append(i)
+    out: list[dict | None] = [None] * len(pairs)
+    done = 0
+    for body_id, idx in by_body.items():
+        text = bodies.get(body_id)
+        sents = scorer.sentences(text) if text else None
+        for i in idx:
+            p = pairs[i]
+            if not text:
+                out[i] = {"id": p["id"], "stance": "unrelated"}
+                continue
+            r = scorer.stance(p["claim"], text, claim_vector=cvecs[p["claim"]], sentences=sents)
+            out[i] = {"id": p["id"], "stance": r.fnc}
+        done += len(idx)
+        if progress:
+            progress(done)
+    return [o for o in out if o is not None]
+
+
+def fnc_score(gold: list[str], pred: list[str]) -> float:
+    """The official FNC-1 score relative to its maximum: 0.25 for related/unrelated right, 0.75 more
+    for the right agree / disagree / discuss."""
+    got = best = 0.0
+    for g, p in zip(gold, pred, strict=True):
+        best += 0.25 if g == "unrelated" else 1.0
+        if g == p:
+            got += 0.25 if g == "unrelated" else 1.0
+        elif g != "unrelated" and p != "unrelated":
+            got += 0.25
+    return got / best if best else 0.0

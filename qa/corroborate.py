@@ -28,7 +28,7 @@ from qa.attribution import AttributionAnnotator
 from qa.evidence import TermWeights
 from qa.retrieve import HybridRetriever
 from qa.settings import AnswerSettings, RetrievalSettings
-from qa.stance import _key_terms, conflicting, content_words, cue_stance
+from qa.stance import conflicting, cue_stance, relatedness
 from qa.types import Citation, Evidence
 
 _WORD = re.compile(r"\w+")
@@ -110,26 +110,24 @@ class Corroborator:
         return [replace(e, score=c) for c, e in ranked if c > 0]
 
     def _verdict(self, quote: str, aid: str, outlet: str, items: list[tuple[Evidence, float]]) -> dict:
-        keys, words = _key_terms(quote), content_words(quote)
         mine = _shingles(quote)
         accounts: list[set] = [mine]
         outlets: set[str] = set()
         result: dict = {"independent_outlets": 0, "supports": [], "disputes": [], "discusses": [], "conflicts": []}
         for e, sim in sorted(items, key=lambda x: -x[1]):
-            shared = len(keys & _key_terms(e.text)) / len(keys) if keys else 0.0
-            overlap = len(words & content_words(e.text)) / len(words) if words else 0.0
-            related = 0.6 * float(sim) + 0.2 * shared + 0.2 * overlap
+            related = relatedness(quote, e.text, float(sim))
             if related < self.settings.corroboration_related:
                 continue
             label, strength, reasons = cue_stance(quote, [e.text], float(sim), plain="supports")
             sh = _shingles(e.text)
             copy = any(_same_account(sh, acc) for acc in accounts)
             same_outlet = bool(outlet) and e.source.casefold() == outlet.casefold()
-            independent = not copy and not same_outlet and e.source.casefold() not in outlets
+            name = e.source.casefold() or f"article {e.article_id}"  # an article with no outlet named counts alone
+            independent = not copy and not same_outlet and name not in outlets
             if not copy:
                 accounts.append(sh)
             if independent:
-                outlets.add(e.source.casefold())
+                outlets.add(name)
             self.found[e.key] = e
             rec = record(e) | {"stance": label, "score": round(strength, 4), "related": round(related, 4),
                                "reasons": list(reasons), "independent": independent}

@@ -5,7 +5,8 @@
   month after publication (news reports what happened);
 - relative: "today", "tonight", "yesterday", "two days ago", "on Tuesday", "last Friday", "began
   Monday" (a weekday is the most recent one on or before publication: "on Wednesday" in a
-  Wednesday article is that day, "last Friday" is never the publication day itself);
+  Wednesday article is that day, "last Friday" is never the publication day itself; in a sentence
+  about what is to come, "will air … on Sunday", "next Friday", it is the next one on or after it);
 - spans: "last week", "this week", "last month", "for the past month" (kept as a span);
 - otherwise the publication date, marked ``published``.
 
@@ -33,6 +34,9 @@ _EXPLICIT = [
 ]
 _WEEKDAY = re.compile(r"\b(?P<last>last\s+|this\s+|on\s+|early\s+|late\s+|began\s+|since\s+)?"
                       r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+# a sentence about what is to come: its weekday is the next one, not the last
+_FUTURE = re.compile(r"\b(?:will|won't|shall|is going to|are going to|plans? to|planned to|scheduled|set to|"
+                     r"expected to|due to|to be held|upcoming|next)\b|'ll\b", re.I)
 _AGO = re.compile(r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<unit>days?|weeks?)\s+ago\b", re.I)
 _DAY_WORDS = [(re.compile(r"\b(today|tonight|this (?:morning|afternoon|evening))\b", re.I), 0),
               (re.compile(r"\b(yesterday|last night)\b", re.I), 1)]
@@ -75,8 +79,17 @@ def date_sentence(text: str, published: str | None) -> Dated:
     m = _WEEKDAY.search(text)
     if m:
         wd = WEEKDAYS[m.group("wd").lower()]
+        last = (m.group("last") or "").strip().lower()
+        said = re.search(r"\b(?:said|says|told|\w+ed)\s+(?:on\s+)?$", text[: m.start()] + (m.group("last") or ""), re.I)
+        ahead = last not in ("last", "since", "began") and not said and (
+            text[max(0, m.start() - 5) : m.start()].lower().endswith("next ") or bool(_FUTURE.search(text, 0, m.start())))
+        if ahead:
+            forward = (wd - pub.weekday()) % 7
+            if forward == 0 and text[max(0, m.start() - 5) : m.start()].lower().endswith("next "):
+                forward = 7
+            return Dated((pub + timedelta(days=forward)).isoformat(), "relative", phrase=m.group(0).strip())
         back = (pub.weekday() - wd) % 7
-        if back == 0 and (m.group("last") or "").strip().lower() == "last":
+        if back == 0 and last == "last":
             back = 7
         return Dated((pub - timedelta(days=back)).isoformat(), "relative", phrase=m.group(0).strip())
     for rule, kind in _SPANS:
@@ -134,7 +147,8 @@ def _day(iso: str | None) -> date | None:
 
 
 _TIME_QUESTION = re.compile(r"\b(when|what day|what date|which day|on what|how long ago|since when)\b|"
-                            r"\b(?:on|last|this)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
+                            r"\b(?:on|last|this|next)\s+(?:the\s+(?:night|morning|evening|afternoon)\s+of\s+)?"
+                            r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 
 
 def is_time_question(question: str) -> bool:

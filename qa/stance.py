@@ -110,11 +110,20 @@ def content_words(text: str) -> set[str]:
     return {w.lower().strip("'’-") for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
 
 
-def _key_terms(text: str) -> set[str]:
+def key_terms(text: str) -> set[str]:
     """Names (capitalised words not at a sentence start) and numbers: what two reports of one event share."""
     words = _WORD.findall(text)
     out = {w.lower() for i, w in enumerate(words) if i and w[:1].isupper() and w.lower() not in _STOP}
     return out | {w for w in words if any(ch.isdigit() for ch in w)}
+
+
+def relatedness(claim: str, text: str, similarity: float) -> float:
+    """How much ``text`` is about ``claim``: the cosine of its nearest sentence (``similarity``) with
+    the share of the claim's names and numbers, and of its words, that the text repeats."""
+    keys, words = key_terms(claim), content_words(claim)
+    shared = len(keys & key_terms(text)) / len(keys) if keys else 0.0
+    overlap = len(words & content_words(text)) / len(words) if words else 0.0
+    return 0.6 * similarity + 0.2 * shared + 0.2 * overlap
 
 
 def figures(sentence: str) -> list[Figure]:
@@ -247,11 +256,7 @@ class StanceScorer:
         sims = vecs @ qv
         order = np.argsort(-sims)[:TOP_SENTENCES]
         best = float(sims[order[0]])
-        keys = _key_terms(claim)
-        shared = len(keys & _key_terms(text)) / len(keys) if keys else 0.0
-        words = content_words(claim)
-        overlap = len(words & content_words(text)) / len(words) if words else 0.0
-        related = 0.6 * best + 0.2 * shared + 0.2 * overlap
+        related = relatedness(claim, text, best)
         sentence = spans[int(order[0])]
         if related < self.related_threshold:
             return StanceResult("unrelated", 1.0 - related, related, sentence, (f"relatedness {related:.2f}",))

@@ -21,6 +21,9 @@ PUB = "2015-03-25"  # a Wednesday
     ("The YPG captured five villages on Tuesday", "2015-03-24", "relative"),
     ("told Syria Direct on Wednesday", "2015-03-25", "relative"),  # the publication day itself
     ("It happened last Wednesday", "2015-03-18", "relative"),  # "last" is never the day itself
+    ("The channel will air the interview during the pregame show on Sunday", "2015-03-29", "relative"),  # to come
+    ("The vote is next Wednesday", "2015-04-01", "relative"),
+    ("The ministry, which will hold elections, said on Tuesday the vote was fair", "2015-03-24", "relative"),
     ("yesterday the talks broke down", "2015-03-24", "relative"),
     ("two days ago the border closed", "2015-03-23", "relative"),
     ("The ceasefire was signed on 22 March.", "2015-03-22", "explicit"),

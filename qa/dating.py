@@ -37,6 +37,7 @@ _WEEKDAY = re.compile(r"\b(?P<last>last\s+|this\s+|on\s+|early\s+|late\s+|began\
 # a sentence about what is to come: its weekday is the next one, not the last
 _FUTURE = re.compile(r"\b(?:will|won't|shall|is going to|are going to|plans? to|planned to|scheduled|set to|"
                      r"expected to|due to|to be held|upcoming|next)\b|'ll\b", re.I)
+_USA = re.compile(r"\bUSA\s+$", re.I)  # "told USA TODAY": a newspaper, not a day
 _AGO = re.compile(r"\b(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?P<unit>days?|weeks?)\s+ago\b", re.I)
 _DAY_WORDS = [(re.compile(r"\b(today|tonight|this (?:morning|afternoon|evening))\b", re.I), 0),
               (re.compile(r"\b(yesterday|last night)\b", re.I), 1)]
@@ -68,7 +69,7 @@ def date_sentence(text: str, published: str | None) -> Dated:
     if pub is None:
         return Dated(None, "none")
     for rule, back in _DAY_WORDS:
-        m = rule.search(text)
+        m = next((m for m in rule.finditer(text) if not _USA.search(text, 0, m.start())), None)
         if m:
             return Dated((pub - timedelta(days=back)).isoformat(), "relative", phrase=m.group(0))
     m = _AGO.search(text)

@@ -23,6 +23,7 @@ PUB = "2015-03-25"  # a Wednesday
     ("It happened last Wednesday", "2015-03-18", "relative"),  # "last" is never the day itself
     ("The channel will air the interview during the pregame show on Sunday", "2015-03-29", "relative"),  # to come
     ("The vote is next Wednesday", "2015-04-01", "relative"),
+    ("It will air the interview on Sunday, the network told USA TODAY.", "2015-03-29", "relative"),  # not "today"
     ("The ministry, which will hold elections, said on Tuesday the vote was fair", "2015-03-24", "relative"),
     ("yesterday the talks broke down", "2015-03-24", "relative"),
     ("two days ago the border closed", "2015-03-23", "relative"),

@@ -85,7 +85,6 @@ def calibrate(scorer, n: int = 1500) -> dict:
     import numpy as np
 
     rng = random.Random(0)
-    out = {}
     scores, labels = [], []
     for domain in ("reddit", "amazon_reviews"):
         paras = {p["id"]: p["text"] for p in read(SHARED / f"train/squadshifts_{domain}.paragraphs.jsonl.gz")}

@@ -22,14 +22,13 @@ import numpy as np
 
 from index.backend import SearchBackend
 from index.embed import Embedder
-from index.sentences import sentence_spans
 from index.types import Hit
-from qa.attribution import AttributionAnnotator
-from qa.evidence import TermWeights
+from qa.attribution import AttributionAnnotator, label
+from qa.evidence import TermWeights, passage_sentences
 from qa.retrieve import HybridRetriever
 from qa.settings import AnswerSettings, RetrievalSettings
-from qa.stance import conflicting, cue_stance, relatedness
-from qa.types import Citation, Evidence
+from qa.stance import conflicting, cue_stance, figures, relatedness
+from qa.types import Citation, Claim, Evidence
 
 _WORD = re.compile(r"\w+")
 COPY = 0.8  # word-trigram Jaccard at or above which two sentences are one account (a copy)
@@ -93,12 +92,7 @@ class Corroborator:
 
     def _best_sentences(self, quote: str, hits: list[Hit]) -> list[Evidence]:
         """Each article's sentence that covers most of the claim's keywords, best articles first."""
-        sents: list[Evidence] = []
-        for h in hits:
-            p = h.passage
-            for a, b in sentence_spans(p.text):
-                if len(_WORD.findall(p.text[a:b])) >= self.settings.min_sentence_words:
-                    sents.append(Evidence.from_hit(h, p.start + a, p.start + b, 0.0))
+        sents = passage_sentences(hits, self.settings)
         if not sents:
             return []
         cover = self.terms.coverages(quote, [e.text for e in sents])
@@ -118,7 +112,7 @@ class Corroborator:
             related = relatedness(quote, e.text, float(sim))
             if related < self.settings.corroboration_related:
                 continue
-            label, strength, reasons = cue_stance(quote, [e.text], float(sim), plain="supports")
+            stance, strength, reasons = cue_stance(quote, [e.text], float(sim), plain="supports")
             sh = _shingles(e.text)
             copy = any(_same_account(sh, acc) for acc in accounts)
             same_outlet = bool(outlet) and e.source.casefold() == outlet.casefold()
@@ -129,9 +123,9 @@ class Corroborator:
             if independent:
                 outlets.add(name)
             self.found[e.key] = e
-            rec = record(e) | {"stance": label, "score": round(strength, 4), "related": round(related, 4),
+            rec = record(e) | {"stance": stance, "score": round(strength, 4), "related": round(related, 4),
                                "reasons": list(reasons), "independent": independent}
-            result[label].append(rec)
+            result[stance].append(rec)
             for a, b in conflicting(quote, e.text):
                 result["conflicts"].append(record(e) | {"figure": b.text, "claim_figure": a.text, "unit": a.unit})
         result["independent_outlets"] = len(outlets)
@@ -174,10 +168,6 @@ def corroboration_claims(question: str, claims, citations: tuple[Citation, ...],
     articles' reports of any of its claims (independent accounts first, the closest first; copies
     said to be copies; at most ``most``), then, where the reports give figures for the same thing,
     every figure with its source, each cited."""
-    from qa.attribution import label
-    from qa.stance import figures
-    from qa.types import Claim
-
     out = list(claims)
     cited = {e.key for cl in claims for e in cl.evidence}
     reports: dict[tuple[str, int, int], dict] = {}

@@ -92,7 +92,7 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
         return Selection()
     qv = query_vector if query_vector is not None else embedder.embed_query(query)
     rel = passage_strength(query, hits, qv, passage_vectors, terms, s)
-    every = _passage_sentences(hits, s)
+    every = passage_sentences(hits, s)
     notes: dict[tuple[str, int, int], Evidence] = {}  # each sentence annotated once, however often it is needed
     bonus: dict[tuple[str, int, int], float] = {}
 
@@ -175,7 +175,7 @@ def _first_of(sentences: list[Evidence], ranks) -> list[Evidence]:
     return list(once.values())
 
 
-def _passage_sentences(hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
+def passage_sentences(hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
     """Every quotable sentence of every passage, in rank order, each with its ``passage_rank``."""
     out = []
     for rank, h in enumerate(hits):

@@ -1,5 +1,6 @@
 """The Gradio web chat: answers with clickable citations, sources panel, follow-ups, filters,
-corpus management (upload with progress, article table, delete), export, and the ``/ask`` API."""
+corpus management (upload with progress, article table, delete), export, the ``/ask`` Gradio API and
+``POST /api/ask`` (``app.rest``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from app.render import CSS, HEAD_JS, answer_html, error_html, sources_html  # noqa: E402
+from app.rest import add_routes  # noqa: E402
 from app.uploads import accept  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.chat import Conversation, rewrite  # noqa: E402
@@ -63,11 +65,13 @@ class ChatBackend:
         turn = len(conv.turns)
         return conv, answer_html(answer, turn), sources_html(answer, turn), None
 
-    def api_ask(self, question, sources=None, since=None, until=None, as_of=None, speakers=None, leanings=None) -> dict:
-        """The ``/ask`` API: ``Answer.to_dict()``, or ``{"error": message}``."""
+    def api_ask(self, question, sources=None, since=None, until=None, as_of=None, speakers=None, leanings=None,
+                corroborate=None) -> dict:
+        """The ``/ask`` and ``/api/ask`` APIs: ``Answer.to_dict()``, or ``{"error": message}``."""
         try:
             return self.assistant.ask(question, sources=sources or None, since=since or None, until=until or None,
-                                      as_of=as_of or None, speakers=speakers or None, leanings=leanings or None).to_dict()
+                                      as_of=as_of or None, speakers=speakers or None, leanings=leanings or None,
+                                      corroborate=corroborate).to_dict()
         except USER_ERRORS as exc:
             return {"error": str(exc)}
         except Exception as exc:  # noqa: BLE001
@@ -311,6 +315,7 @@ def build(assistant: Assistant):
         gr.api(ask_api, api_name="ask")
         demo.load(lambda: (backend.stats_text(), backend.articles_table(), gr.update(choices=backend.sources())),
                   None, [stats, table, source_filter], api_visibility="private")
+    demo.backend = backend  # the same functions behind POST /api/ask
     return demo
 
 
@@ -343,11 +348,15 @@ def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False):
     assistant.warm_up()
     demo = build(assistant)
     demo.queue(default_concurrency_limit=8)
+    auth = parse_auth(s.auth)
     demo.launch(
-        server_name=s.host, server_port=s.port, share=s.share, auth=parse_auth(s.auth),
-        max_file_size=f"{s.max_upload_mb:g}mb", prevent_thread_lock=not block, quiet=quiet,
+        server_name=s.host, server_port=s.port, share=s.share, auth=auth,
+        max_file_size=f"{s.max_upload_mb:g}mb", prevent_thread_lock=True, quiet=quiet,
         css=CSS, head=HEAD_JS, footer_links=["api"], show_error=False,
     )
+    add_routes(demo.app, demo.backend, auth)
+    if block:
+        demo.block_thread()
     return demo
 
 

@@ -1,8 +1,20 @@
-"""Concurrent use: N chat sessions asking for S seconds against a real server, while an ingest
+"""Concurrent use of a real server (clients in this process, the server in its own).
+
+Consistency (default): N chat sessions asking for S seconds on the bundled sample while an ingest
 publishes a new index version in the middle. Every answer must be exactly the answer of the old
 index or of the new one (never a half-written index), with no errors.
 
     python bench/concurrency.py [--clients 50] [--seconds 60] [--json OUT]
+
+Load (``--home H``, e.g. the RealTimeQA sample index): RealTimeQA dev questions, each as of its day,
+sent to ``POST /api/ask`` (``--via gradio``: the Gradio ``/ask`` API), in three phases of one run:
+
+- throughput: ``--throughput-clients`` (8) closed-loop clients for ``--seconds``: answers/s;
+- open loop: requests arriving at ``--rate`` (5) per second, Poisson, for ``--seconds``: latency is
+  from each request's arrival, so queueing in the server counts; p50/p95 and errors;
+- ``--clients`` (50) closed-loop clients for ``--seconds``: errors and p95.
+
+    python bench/concurrency.py --home /tmp/eval/rtqa [--seconds 60] [--json bench/results/serving.json]
 """
 
 from __future__ import annotations
@@ -43,12 +55,132 @@ def expected(home: Path) -> dict[str, dict]:
     return {q: a.ask(q).to_dict() for q in QUESTIONS}
 
 
+class Asker:
+    """Sends one question to the server and records what came back."""
+
+    def __init__(self, url: str, via: str):
+        self.url, self.via = url, via
+        self.lock = threading.Lock()
+        self._local = threading.local()
+
+    def __call__(self, q: dict) -> tuple[bool, str]:
+        import json
+        import urllib.request
+
+        try:
+            if self.via == "gradio":
+                if not hasattr(self._local, "client"):
+                    from gradio_client import Client
+
+                    self._local.client = Client(self.url, verbose=False)
+                d = self._local.client.predict(q["question"], None, None, None, q.get("date"), api_name="/ask")
+            else:
+                body = json.dumps({"question": q["question"], "as_of": q.get("date")}).encode()
+                req = urllib.request.Request(self.url + "/api/ask", data=body, headers={"content-type": "application/json"})
+                with urllib.request.urlopen(req, timeout=120) as r:
+                    d = json.loads(r.read())
+        except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+            return False, f"{type(exc).__name__}: {str(exc)[:200]}"
+        if "error" in d:
+            return False, f"error answer: {d['error'][:200]}"
+        return True, ""
+
+
+def closed_loop(ask: Asker, questions: list[dict], clients: int, seconds: float) -> dict:
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def client(i: int) -> None:
+        j = i
+        while time.perf_counter() < stop:
+            q = questions[j % len(questions)]
+            j += clients
+            t = time.perf_counter()
+            ok, err = ask(q)
+            with lock:
+                (lat if ok else errors).append((time.perf_counter() - t) * 1000 if ok else err)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    return {"clients": clients, "seconds": round(wall, 1), "answers": len(lat), "errors": len(errors),
+            "answers_per_s": round(len(lat) / wall, 2), "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95),
+            "first_errors": errors[:3]}
+
+
+def open_loop(ask: Asker, questions: list[dict], rate: float, seconds: float, seed: int = 0) -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(seed)
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def one(q: dict, due: float) -> None:
+        ok, err = ask(q)
+        with lock:
+            (lat if ok else errors).append((time.perf_counter() - due) * 1000 if ok else err)
+
+    t0 = time.perf_counter()
+    due, i = t0, 0
+    with ThreadPoolExecutor(max_workers=256) as pool:
+        while True:
+            due += rng.expovariate(rate)
+            if due > t0 + seconds:
+                break
+            time.sleep(max(0.0, due - time.perf_counter()))
+            pool.submit(one, questions[i % len(questions)], due)
+            i += 1
+    return {"rate_per_s": rate, "seconds": seconds, "requests": i, "answers": len(lat), "errors": len(errors),
+            "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95), "max_ms": percentile(lat, 100),
+            "first_errors": errors[:3]}
+
+
+def load(args) -> None:
+    import gzip
+    import json
+
+    from common import SHARED
+
+    from tests.server import running_server
+
+    with gzip.open(SHARED / "eval/realtimeqa/questions.dev.jsonl.gz", "rt") as fh:
+        questions = [json.loads(line) for line in fh][:200]
+    result: dict = {"home": str(args.home), "via": args.via, "questions": len(questions)}
+    with running_server(args.home, timeout=300) as (url, _):
+        ask = Asker(url, args.via)
+        for q in questions[:5]:  # warm: first-use costs are the cold start's
+            ask(q)
+        result["throughput"] = closed_loop(ask, questions, args.throughput_clients, args.seconds)
+        print_table("throughput (closed loop)", result["throughput"])
+        result["open_loop"] = open_loop(ask, questions, args.rate, args.seconds)
+        print_table("open loop (Poisson arrivals)", result["open_loop"])
+        result["closed_loop"] = closed_loop(ask, questions, args.clients, args.seconds)
+        print_table(f"{args.clients} closed-loop clients", result["closed_loop"])
+    write_json(args.json, result)
+    bad = sum(result[k]["errors"] for k in ("throughput", "open_loop", "closed_loop"))
+    sys.exit(1 if bad else 0)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--home", type=Path, default=None, help="load mode: serve this home and measure throughput and latency")
+    ap.add_argument("--via", choices=["rest", "gradio"], default="rest")
+    ap.add_argument("--rate", type=float, default=5.0)
+    ap.add_argument("--throughput-clients", type=int, default=8)
     args = ap.parse_args()
+    if args.home:
+        load(args)
+        return
 
     from gradio_client import Client
 

@@ -30,6 +30,7 @@ class Passage:
     end: int
     text: str
     embed_text: str
+    sentences: tuple[tuple[int, int], ...] = ()  # (start, end) of each sentence, relative to ``text``
 
     @property
     def key(self) -> str:
@@ -129,5 +130,6 @@ class Chunker:
             text = a.text[start:end]
             embed_text = titled(a.title, text)
             pid = hashlib.sha256(f"{a.id}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()[:24]
-            passages.append(Passage(pid, a.id, pos, start, end, text, embed_text))
+            sentences = tuple((spans[i][0] - start, spans[i][1] - start) for i in g)
+            passages.append(Passage(pid, a.id, pos, start, end, text, embed_text, sentences))
         return passages

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS passages (
     id TEXT NOT NULL, position INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     text TEXT NOT NULL, key TEXT NOT NULL,
-    added INTEGER NOT NULL, removed INTEGER
+    added INTEGER NOT NULL, removed INTEGER,
+    sentences TEXT
 );
 CREATE INDEX IF NOT EXISTS passages_aid ON passages(aid);
 CREATE INDEX IF NOT EXISTS passages_added ON passages(added);
@@ -67,6 +68,9 @@ def _migrate(con: sqlite3.Connection) -> None:
     staged = {r[1] for r in con.execute("PRAGMA table_info(staged)")}
     if "attributions" not in staged:
         con.execute("ALTER TABLE staged ADD COLUMN attributions TEXT")
+    passages = {r[1] for r in con.execute("PRAGMA table_info(passages)")}
+    if "sentences" not in passages:  # sentence boundaries, kept since 0.x: filled in by the next write
+        con.execute("ALTER TABLE passages ADD COLUMN sentences TEXT")
 
 
 def db_version(con: sqlite3.Connection) -> int:

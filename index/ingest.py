@@ -30,6 +30,7 @@ from index.embed import Embedder
 from index.errors import IndexBusy, IndexCorrupt, ModelMismatch, SettingsError
 from index.manifest import Manifest, Paths, read_manifest
 from index.publish import ModelInfo, publish_files, publish_staged, remove_articles
+from index.sentences import pack_spans, sentence_spans
 from index.settings import ChunkSettings, IndexSettings
 
 Progress = Callable[[str, int, int | None, dict], None]
@@ -182,7 +183,9 @@ class IndexWriter:
         version = db_version(self.con)
         if version == 0:
             raise IndexCorrupt(f"the passage table in {self.paths.home} holds no published version: nothing to repair")
-        return self._publish_files(version, None)
+        manifest = self._publish_files(version, None)
+        self._backfill_sentences()
+        return manifest
 
     def _publish_files(self, version: int, previous: Manifest | None) -> Manifest:
         return publish_files(self.con, self.paths, version, self._model(), self.chunk.signature, self.index,
@@ -234,6 +237,7 @@ class IndexWriter:
         else:
             report.version = db_version(self.con)
         self._backfill_attributions(report)
+        self._backfill_sentences()
         report.seconds = time.time() - t0
         return report
 
@@ -281,6 +285,20 @@ class IndexWriter:
         found = Extractor().extract_many([(a.id, a.text, a.source) for a in articles])
         report.attribution_seconds += time.time() - t
         return [[r.to_dict() for r in rs] for rs in found]
+
+    def _backfill_sentences(self, batch: int = 2000) -> int:
+        """Store the sentence boundaries of live passages written before they were kept (answers then
+        read them instead of splitting passages per question). In place: the text does not change."""
+        done = 0
+        while True:
+            rows = self.con.execute("SELECT pid, text FROM passages WHERE sentences IS NULL AND removed IS NULL LIMIT ?",
+                                    (batch,)).fetchall()
+            if not rows:
+                return done
+            with self.con:
+                self.con.executemany("UPDATE passages SET sentences = ? WHERE pid = ?",
+                                     [(pack_spans(sentence_spans(text)), pid) for pid, text in rows])
+            done += len(rows)
 
     def _backfill_attributions(self, report: IngestReport, batch: int = 64) -> int:
         """Find the relations of live articles that have none from this extractor (an index built
@@ -340,6 +358,7 @@ def _article_json(a: Article) -> str:
 
 def _passages_json(ps: list[Passage]) -> str:
     return json.dumps(
-        [{"id": p.id, "position": p.position, "start": p.start, "end": p.end, "text": p.text, "key": p.key} for p in ps],
+        [{"id": p.id, "position": p.position, "start": p.start, "end": p.end, "text": p.text, "key": p.key,
+          "sentences": pack_spans(p.sentences)} for p in ps],
         ensure_ascii=False,
     )

@@ -54,8 +54,10 @@ def publish_staged(con: sqlite3.Connection, article_ids: list[str], version: int
                  a["text"], len(ps), version),
             )
             con.executemany(
-                """INSERT INTO passages(aid, id, position, start, "end", text, key, added) VALUES (?,?,?,?,?,?,?,?)""",
-                [(cur.lastrowid, p["id"], p["position"], p["start"], p["end"], p["text"], p["key"], version) for p in ps],
+                """INSERT INTO passages(aid, id, position, start, "end", text, key, added, sentences)
+                   VALUES (?,?,?,?,?,?,?,?,?)""",
+                [(cur.lastrowid, p["id"], p["position"], p["start"], p["end"], p["text"], p["key"], version,
+                  p.get("sentences")) for p in ps],
             )
             if attr_json is not None:
                 a_rel = json.loads(attr_json)

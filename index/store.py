@@ -20,11 +20,21 @@ from index.errors import IndexCorrupt, IndexNotFound, ModelMismatch
 from index.files import REPAIR_HINT, damaged
 from index.lexical import Lexical, tokenize
 from index.manifest import Manifest, Paths, read_manifest
+from index.sentences import unpack_spans
 from index.types import Filters, StoredPassage, day_number
 
 _PASSAGE_SQL = """SELECT p.pid, p.id, a.id, p.position, p.start, p."end", p.text,
-                         a.title, a.source, a.date, a.url
+                         a.title, a.source, a.date, a.url, p.sentences
                   FROM passages p JOIN articles a ON a.aid = p.aid WHERE p.pid IN ({qs})"""
+
+
+CACHED_PASSAGES = 20_000  # passages of a version kept in memory once read
+CACHED_ARTICLES = 5_000  # articles whose attribution relations are kept parsed
+
+
+def _trim(cache: OrderedDict, size: int) -> None:
+    while len(cache) > size:
+        cache.popitem(last=False)
 
 
 class IndexSnapshot:
@@ -42,6 +52,10 @@ class IndexSnapshot:
         self.ef_search = ef_search
         self._masks: OrderedDict[Filters, np.ndarray] = OrderedDict()
         self._last_scores: tuple[str, np.ndarray] | None = None
+        # a version never changes: what was read of it once is kept (the passages and relations the
+        # questions of one story keep coming back to)
+        self._passage_cache: OrderedDict[int, StoredPassage] = OrderedDict()
+        self._relation_cache: OrderedDict[str, list[dict] | None] = OrderedDict()
 
     @classmethod
     def open(cls, home: Path, expected_model: str | None = None, ef_search: int = 128) -> IndexSnapshot:
@@ -161,14 +175,18 @@ class IndexSnapshot:
         """Stored vectors of ``pids`` (from the FAISS index)."""
         if not len(pids):
             return np.zeros((0, self.manifest.dim), np.float32)
-        return np.vstack([self._faiss.reconstruct(int(p)) for p in pids])
+        return self._faiss.reconstruct_batch(np.asarray(pids, dtype=np.int64))
 
     def passages(self, pids: Sequence[int]) -> list[StoredPassage]:
         pids = [int(p) for p in pids]
-        found: dict[int, StoredPassage] = {}
         with self._lock:
-            for r in select_in(self._con, _PASSAGE_SQL, pids):
-                found[r[0]] = StoredPassage(*r)
+            found = {p: self._passage_cache[p] for p in pids if p in self._passage_cache}
+            for p in found:
+                self._passage_cache.move_to_end(p)
+            missing = [p for p in dict.fromkeys(pids) if p not in found]
+            for r in select_in(self._con, _PASSAGE_SQL, missing) if missing else ():
+                found[r[0]] = self._passage_cache[r[0]] = StoredPassage(*r[:-1], unpack_spans(r[-1]))
+            _trim(self._passage_cache, CACHED_PASSAGES)
         return [found[p] for p in pids if p in found]
 
     def analyze(self, texts: Sequence[str]) -> list[list[str]]:
@@ -244,17 +262,28 @@ class IndexSnapshot:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def attributions(self, article_ids: Sequence[str]) -> dict[str, list[dict]]:
-        """The stored attribution relations of each article (articles without any are left out)."""
+        """The stored attribution relations of each article (articles without any are left out).
+
+        The lists are this snapshot's own, shared by every caller: read them, do not change them.
+        """
         out: dict[str, list[dict]] = {}
         with self._lock:
+            wanted = list(dict.fromkeys(article_ids))
+            missing = [a for a in wanted if a not in self._relation_cache]
             rows = select_in(
                 self._con,
                 f"""SELECT a.id, t.relations FROM articles a JOIN attributions t ON t.aid = a.aid
                     WHERE {VISIBLE.format(t='a').replace(':v', '?')} AND a.id IN ({{qs}})""",
-                list(dict.fromkeys(article_ids)), params=(self.version, self.version),
-            )
-            for aid, rel in rows:
-                out[aid] = json.loads(rel)
+                missing, params=(self.version, self.version),
+            ) if missing else ()
+            fresh = dict.fromkeys(missing)
+            fresh.update((aid, json.loads(rel)) for aid, rel in rows)
+            self._relation_cache.update(fresh)
+            for a in wanted:
+                self._relation_cache.move_to_end(a)
+                if self._relation_cache[a] is not None:
+                    out[a] = self._relation_cache[a]
+            _trim(self._relation_cache, CACHED_ARTICLES)
         return out
 
     def sources(self) -> list[str]:

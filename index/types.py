@@ -41,6 +41,7 @@ class StoredPassage:
     source: str
     date: str | None
     url: str
+    sentences: tuple[tuple[int, int], ...] | None = field(default=None, compare=False)  # relative to ``text``; None: not stored
 
     @property
     def titled_text(self) -> str:

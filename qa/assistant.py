@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from qa.evidence import TermWeights
 from qa.rerank import CrossEncoderReranker, Reranker, default_reranker
 from qa.retrieve import HybridRetriever
 from qa.settings import RetrievalSettings, Settings, describe
+from qa.timing import measure, stage
 from qa.types import Answer
 from qa.validate import MAX_QUESTION_CHARS, check_names, check_question, check_text, make_filters
 from qa.when import as_of_date, time_window
@@ -65,9 +67,10 @@ class Assistant:
         if self._reranker is None:
             r = self.settings.retrieval
             if r.rerank_model:
-                self._reranker = CrossEncoderReranker(r.rerank_model, device=self.settings.embed.device)
+                self._reranker = CrossEncoderReranker(r.rerank_model, device=self.settings.embed.device,
+                                                      max_length=r.rerank_tokens)
             else:
-                self._reranker = default_reranker(r.rerank_weight)
+                self._reranker = default_reranker(r.rerank_weight, r.rerank_tokens)
         return self._reranker
 
     def warm_up(self) -> Assistant:
@@ -136,16 +139,39 @@ class Assistant:
         speakers, leanings = check_names("speakers", speakers), check_names("leanings", leanings)
         query = check_question(searched) if searched else question
         t0 = time.perf_counter()
+        with measure() as stages:
+            answer, hits, filters, window, snap = self._answer(
+                question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval)
+        answer = replace(
+            answer,
+            index_version=snap.manifest.digest,
+            timings=_timings(stages, (time.perf_counter() - t0) * 1000),
+            # reported when it changed something: some retrieved passage is from that window
+            time_window=(window[0].isoformat(), window[1].isoformat())
+            if window and any(h.scores.get("in_window") for h in hits) else None,
+        )
+        audit_append(self.paths.audit, audit_record(answer, hits, filters))
+        return answer
+
+    def _answer(self, question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval):
         opts = self._options(k, retrieval)
         if (speakers or leanings) and k is None:  # only some sentences may be quoted: look at more passages
             opts = opts.model_copy(update={"k": max(opts.k, 20)})
         filters = make_filters(sources, since, until)
         snap = self.snapshot()
         window = _window(query, as_of, opts)
-        qv = self.embedder.embed_query(query)  # once: retrieval and answer composition both use it
+        with stage("encode"):
+            qv = self.embedder.embed_query(query)  # once: retrieval and answer composition both use it
         hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters, window, qv)
-        t1 = time.perf_counter()
-        answer = compose(
+        with stage("compose"):
+            answer = self._compose(question, query, hits, snap, qv, as_of, speakers, leanings)
+        if self.settings.answer.corroboration if corroborate is None else corroborate:
+            with stage("corroboration", group=True):
+                answer = self._corroborate(question, answer, snap)
+        return answer, hits, filters, window, snap
+
+    def _compose(self, question, query, hits, snap, qv, as_of, speakers, leanings) -> Answer:
+        return compose(
             question, hits, self.embedder, self.settings.answer, terms=TermWeights(snap),
             passage_vectors=snap.vectors([h.passage.pid for h in hits]) if hits else None,
             searched=query if query != question else None, query_vector=qv,
@@ -154,21 +180,6 @@ class Assistant:
             prefer=combine(prefer_named(query, self.settings.answer.source_weight, asked_for=bool(speakers or leanings)),
                            prefer_dated(query, _as_of(as_of), self.settings.answer.event_weight)),
         )
-        t2 = time.perf_counter()
-        if self.settings.answer.corroboration if corroborate is None else corroborate:
-            answer = self._corroborate(question, answer, snap)
-        t3 = time.perf_counter()
-        answer = replace(
-            answer,
-            index_version=snap.manifest.digest,
-            timings={"retrieve_ms": round((t1 - t0) * 1000, 1), "compose_ms": round((t2 - t1) * 1000, 1),
-                     "corroborate_ms": round((t3 - t2) * 1000, 1)},
-            # reported when it changed something: some retrieved passage is from that window
-            time_window=(window[0].isoformat(), window[1].isoformat())
-            if window and any(h.scores.get("in_window") for h in hits) else None,
-        )
-        audit_append(self.paths.audit, audit_record(answer, hits, filters))
-        return answer
 
     def _corroborate(self, question: str, answer: Answer, snap: IndexSnapshot) -> Answer:
         """Each cited claim with its corroboration; a question about which outlets reported something,
@@ -287,7 +298,7 @@ class Assistant:
     # ----- information -----
     def attributions(self, article_id: str) -> list[dict]:
         """The attribution relations stored for one article (empty when it has none or is unknown)."""
-        return self.snapshot().attributions([article_id]).get(article_id, [])
+        return copy.deepcopy(self.snapshot().attributions([article_id]).get(article_id, []))  # the caller's own
 
     def outlets(self) -> list[dict]:
         """Outlet profiles: what the articles (and ``outlets.yaml`` in the data home) say about outlets."""
@@ -325,6 +336,20 @@ class Assistant:
         from qa.llama import QARetriever
 
         return QARetriever(self, **kwargs)
+
+
+RETRIEVE_STAGES = ("encode", "dense", "bm25", "fusion", "rerank")
+
+
+def _timings(stages: dict[str, float], wall_ms: float) -> dict:
+    """The per-stage times (ms, exclusive) and the three totals earlier releases reported."""
+    def total(names) -> float:
+        return round(sum(v for k, v in stages.items() if k in names), 1)
+
+    corr = [k for k in stages if k == "corroboration" or k.startswith("corroboration/")]
+    return {"retrieve_ms": total(RETRIEVE_STAGES), "compose_ms": total(set(stages) - set(RETRIEVE_STAGES) - set(corr)),
+            "corroborate_ms": total(corr), "total_ms": round(wall_ms, 1),
+            "stages": {k: round(v, 2) for k, v in stages.items()}}
 
 
 def _as_of(as_of: Any) -> date:

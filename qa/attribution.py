@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from qa.timing import stage
 from qa.types import Evidence
 
 FIELDS = ("article_id", "source", "cue", "content", "speaker", "kind", "role", "affiliation", "leaning", "carrier")
@@ -49,6 +50,10 @@ class AttributionAnnotator:
         self.lookup = lookup
 
     def annotate(self, question: str, evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+        with stage("attribution"):
+            return self._annotate(evidence)
+
+    def _annotate(self, evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
         stored = self.lookup([e.article_id for e in evidence])
         out = []
         for e in evidence:

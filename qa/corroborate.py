@@ -28,11 +28,11 @@ from qa.evidence import TermWeights, passage_sentences
 from qa.retrieve import HybridRetriever
 from qa.settings import AnswerSettings, RetrievalSettings
 from qa.stance import conflicting, cue_stance, figures, relatedness
+from qa.timing import stage
 from qa.types import Citation, Claim, Evidence
 
 _WORD = re.compile(r"\w+")
 COPY = 0.8  # word-trigram Jaccard at or above which two sentences are one account (a copy)
-PER_CLAIM = 6  # best-matching articles per claim compared by meaning
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -74,14 +74,16 @@ class Corroborator:
         """Corroboration of each ``(article_id, outlet, quote, start, end)``."""
         if not claims:
             return []
-        qvecs = self.embedder.embed_light([q for _, _, q, _, _ in claims])
+        with stage("encode"):
+            qvecs = self.embedder.embed_sentences([q for _, _, q, _, _ in claims])
         pools = []
         for (aid, _, quote, _, _), qv in zip(claims, qvecs, strict=True):
             hits = [h for h in self.retriever.retrieve(self.backend, quote, self.opts, None, None, qv)
                     if h.passage.article_id != aid]
             pools.append(self._best_sentences(quote, hits))
         flat = [e for pool in pools for e in pool]
-        vecs = self.embedder.embed_light([e.text for e in flat]) if flat else np.zeros((0, len(qvecs[0])), np.float32)
+        with stage("sentence_encode"):
+            vecs = self.embedder.embed_sentences([e.text for e in flat]) if flat else np.zeros((0, len(qvecs[0])), np.float32)
         annotated = AttributionAnnotator(self.backend.attributions).annotate("", tuple(flat)) if flat else ()
         out, i = [], 0
         for (aid, outlet, quote, _, _), qv, pool in zip(claims, qvecs, pools, strict=True):
@@ -100,7 +102,7 @@ class Corroborator:
         for e, c in zip(sents, cover, strict=True):
             if e.article_id not in best or c > best[e.article_id][0]:
                 best[e.article_id] = (float(c), e)
-        ranked = sorted(best.values(), key=lambda x: -x[0])[:PER_CLAIM]
+        ranked = sorted(best.values(), key=lambda x: -x[0])[: self.settings.corroboration_compared]
         return [replace(e, score=c) for c, e in ranked if c > 0]
 
     def _verdict(self, quote: str, aid: str, outlet: str, items: list[tuple[Evidence, float]]) -> dict:

@@ -17,8 +17,10 @@ article's date, and an undated article gives an undated sentence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+
+from qa.timing import stage
 
 MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
@@ -160,9 +162,8 @@ class DatingAnnotator:
     """Gives each evidence span the day it describes (``event_date``, ``dated_by``)."""
 
     def annotate(self, question: str, evidence):
-        from dataclasses import replace
-
-        return tuple(replace(e, event=date_sentence(e.text, e.date).to_dict()) for e in evidence)
+        with stage("dating"):
+            return tuple(replace(e, event=date_sentence(e.text, e.date).to_dict()) for e in evidence)
 
 
 def with_calendar_date(text: str, event: dict | None) -> str:

@@ -18,9 +18,10 @@ import numpy as np
 
 from index.backend import SearchBackend
 from index.embed import Embedder
-from index.sentences import sentence_spans
+from index.sentences import passage_spans
 from index.types import Hit
 from qa.settings import AnswerSettings
+from qa.timing import stage
 from qa.types import Evidence
 
 _WORD = re.compile(r"\w+")
@@ -139,7 +140,8 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
     # embedding every sentence of five news passages is slow on a small CPU: embed only the best
     # few by the cheap terms; the rest get no semantic credit (they rank below anyway)
     head = np.argsort(-score, kind="stable")[: s.embedded_sentences]
-    vecs = embedder.embed_light([texts[i] for i in head])
+    with stage("sentence_encode"):
+        vecs = embedder.embed_sentences([texts[i] for i in head])
     svecs = np.zeros((len(sentences), vecs.shape[1]), dtype=np.float32)
     svecs[head] = vecs
     score = score + s.meaning_weight * np.clip(svecs @ qv, 0, None)
@@ -179,7 +181,7 @@ def passage_sentences(hits: list[Hit], s: AnswerSettings) -> list[Evidence]:
     """Every quotable sentence of every passage, in rank order, each with its ``passage_rank``."""
     out = []
     for rank, h in enumerate(hits):
-        for a, b in sentence_spans(h.passage.text):
+        for a, b in passage_spans(h.passage):
             if len(_WORD.findall(h.passage.text[a:b])) >= s.min_sentence_words:
                 out.append(Evidence.from_hit(h, h.passage.start + a, h.passage.start + b, 0.0, passage_rank=float(rank)))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import ModelError
-from index.types import Hit
+from index.sentences import passage_spans
+from index.types import Hit, titled
+from qa.evidence import TermWeights
 from qa.scores import minmax, with_rerank_scores
 
 BUILTIN = Path(__file__).resolve().parent / "models" / "reranker-minilm-int8"
@@ -29,8 +32,11 @@ class Reranker(ABC):
         return self
 
     @abstractmethod
-    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
-        """Return the same hits, best first, with a ``rerank`` score."""
+    def rerank(self, query: str, hits: list[Hit], texts: list[str] | None = None) -> list[Hit]:
+        """Return the same hits, best first, with a ``rerank`` score.
+
+        ``texts``: what to read of each hit (``rerank_windows``); default its titled passage.
+        """
 
 
 class CrossEncoderReranker(Reranker):
@@ -54,11 +60,11 @@ class CrossEncoderReranker(Reranker):
                     raise ModelError(f"cannot load reranker {self.name!r}: {exc}") from exc
         return self._model
 
-    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+    def rerank(self, query: str, hits: list[Hit], texts: list[str] | None = None) -> list[Hit]:
         if not hits:
             return hits
         model = self.warm_up()
-        pairs = [(query, h.passage.titled_text) for h in hits]
+        pairs = list(zip([query] * len(hits), texts or [h.passage.titled_text for h in hits], strict=True))
         scores = np.asarray(model.predict(pairs, show_progress_bar=False, batch_size=32), dtype=np.float32)
         if scores.ndim > 1:
             scores = scores[:, -1]
@@ -111,15 +117,54 @@ class OnnxCrossEncoderReranker(Reranker):
             out.append(session.run(None, feeds)[0][:, 0])
         return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
-    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+    def rerank(self, query: str, hits: list[Hit], texts: list[str] | None = None) -> list[Hit]:
         if not hits:
             return hits
-        ce = self.score(query, [h.passage.titled_text for h in hits])
+        ce = self.score(query, texts or [h.passage.titled_text for h in hits])
         fused = np.array([h.scores.get("fused", h.score) for h in hits], dtype=np.float32)
         blended = self.weight * minmax(ce) + (1 - self.weight) * minmax(fused)
         return with_rerank_scores(hits, blended)
 
 
-def default_reranker(weight: float = 0.5) -> Reranker | None:
+def default_reranker(weight: float = 0.5, max_length: int = 256) -> Reranker | None:
     """The offline reranker used when no ``rerank_model`` is configured."""
-    return OnnxCrossEncoderReranker(weight=weight) if (BUILTIN / "model.onnx").exists() else None
+    return OnnxCrossEncoderReranker(weight=weight, max_length=max_length) if (BUILTIN / "model.onnx").exists() else None
+
+
+def rerank_windows(query: str, hits: list[Hit], terms: TermWeights, tokens: int) -> list[str]:
+    """What the reranker reads of each hit: its title and the sentences that share the most of the
+    question's keywords (IDF-weighted), in reading order, about ``tokens`` wordpieces with the question.
+
+    A cross-encoder's cost grows with its input; the sentences that match the question carry its
+    judgement, the rest of a 200-wordpiece passage mostly costs time.
+    """
+    budget = max(tokens - 3 - _pieces(query), 16)
+    out = []
+    for h in hits:
+        p = h.passage
+        spans = passage_spans(p)
+        if len(spans) <= 1 or _pieces(p.titled_text) <= budget:
+            out.append(p.titled_text)
+            continue
+        texts = [p.text[a:b] for a, b in spans]
+        cover = terms.coverages(query, texts)
+        room = budget - _pieces(p.title)
+        keep: list[int] = []
+        for i in np.argsort(-cover, kind="stable"):
+            n = _pieces(texts[i])
+            if keep and n > room:
+                continue
+            keep.append(int(i))
+            room -= n
+            if room <= 8:
+                break
+        out.append(titled(p.title, " ".join(texts[i] for i in sorted(keep))))
+    return out
+
+
+def _pieces(text: str) -> int:
+    """About how many wordpieces ``text`` is (news English: ~1.3 a word, punctuation its own)."""
+    return int(1.3 * len(_WORDS.findall(text))) + 1
+
+
+_WORDS = re.compile(r"\w+|[^\w\s]")

@@ -16,9 +16,11 @@ import numpy as np
 from index.backend import SearchBackend
 from index.embed import Embedder
 from index.types import Filters, Hit, as_filters
-from qa.rerank import Reranker
+from qa.evidence import TermWeights
+from qa.rerank import Reranker, rerank_windows
 from qa.scores import minmax, rrf
 from qa.settings import RetrievalSettings
+from qa.timing import stage
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,19 @@ class HybridRetriever:
         cands = self.candidates(backend, query, opts, filters, window, query_vector)
         if not len(cands.pids):
             return []
+        with stage("fusion"):
+            hits = self._hits(backend, cands, opts)
+        if opts.rerank and self.reranker is not None and hits and not confident(hits, opts.rerank_margin):
+            depth = opts.rerank_depth
+            with stage("rerank"):
+                head = hits[:depth]
+                texts = (rerank_windows(query, head, TermWeights(backend), opts.rerank_tokens)
+                         if opts.rerank_window == "sentences" else None)
+                hits = self.reranker.rerank(query, head, texts) + hits[depth:]
+        return hits[: opts.k]
+
+    @staticmethod
+    def _hits(backend: SearchBackend, cands: Candidates, opts: RetrievalSettings) -> list[Hit]:
         order = np.arange(len(cands.pids))
         if opts.dedupe:
             order = dedupe(cands.vectors, order, opts.dedupe_threshold)
@@ -75,10 +90,7 @@ class HybridRetriever:
             if cands.in_window is not None:
                 scores["in_window"] = float(cands.in_window[i])
             hits.append(Hit(p, float(cands.fused[i]), scores))
-        if opts.rerank and self.reranker is not None and hits:
-            depth = opts.rerank_depth
-            hits = self.reranker.rerank(query, hits[:depth]) + hits[depth:]
-        return hits[: opts.k]
+        return hits
 
     def candidates(
         self, backend: SearchBackend, query: str, opts: RetrievalSettings, filters: Filters | None,
@@ -89,21 +101,30 @@ class HybridRetriever:
         n = opts.candidates
         qv = None
         if opts.dense:
-            qv = query_vector if query_vector is not None else self.embedder.embed_query(query)
+            if query_vector is not None:
+                qv = query_vector
+            else:
+                with stage("encode"):
+                    qv = self.embedder.embed_query(query)
         pools = []
         for f in (filters, in_win) if in_win is not None else (filters,):
             if qv is not None:
-                pools.append(backend.dense_topk(qv, n, f)[0])
+                with stage("dense"):
+                    pools.append(backend.dense_topk(qv, n, f)[0])
             if opts.bm25:
-                pools.append(backend.lexical_topk(query, n, f)[0])
+                with stage("bm25"):
+                    pools.append(backend.lexical_topk(query, n, f)[0])
         pids = np.unique(np.concatenate(pools)) if pools else np.zeros(0, np.int64)
         if not len(pids):
             empty = np.zeros(0, np.float32)
             return Candidates(pids, empty, empty, empty, np.zeros((0, backend.dim), np.float32))
-        vecs = backend.vectors(pids)
-        d = vecs @ qv if qv is not None else np.zeros(len(pids), np.float32)
-        b = backend.lexical_scores(query, pids) if opts.bm25 else np.zeros(len(pids), np.float32)
-        fused = fuse(d if opts.dense else None, b if opts.bm25 else None, opts)
+        with stage("fusion"):
+            vecs = backend.vectors(pids)
+            d = vecs @ qv if qv is not None else np.zeros(len(pids), np.float32)
+        with stage("bm25"):
+            b = backend.lexical_scores(query, pids) if opts.bm25 else np.zeros(len(pids), np.float32)
+        with stage("fusion"):
+            fused = fuse(d if opts.dense else None, b if opts.bm25 else None, opts)
         inside = None
         if in_win is not None:
             inside = backend.matches(pids, in_win).astype(np.float32)
@@ -111,6 +132,11 @@ class HybridRetriever:
         order = np.lexsort((pids, -fused))
         return Candidates(pids[order], fused[order], d[order], b[order], vecs[order],
                           None if inside is None else inside[order])
+
+
+def confident(hits: list[Hit], margin: float) -> bool:
+    """Fusion is sure enough of its first candidate that reranking cannot pay for itself."""
+    return margin > 0 and (len(hits) < 2 or hits[0].score - hits[1].score >= margin)
 
 
 def window_filters(backend: SearchBackend, filters: Filters | None, window: tuple[date, date] | None) -> Filters | None:

@@ -33,6 +33,9 @@ class RetrievalSettings(Group):
     rerank: bool = Field(True, description="run the reranking stage")
     rerank_model: str | None = Field(None, description="a sentence-transformers CrossEncoder (hub name or folder); None: the built-in reranker")
     rerank_depth: int = Field(20, gt=0, description="fused candidates the reranker re-scores")
+    rerank_tokens: int = Field(256, ge=32, le=512, description="wordpieces the reranker reads per candidate, the question included")
+    rerank_window: Literal["passage", "sentences"] = Field("passage", description="what the reranker reads: the passage's start, or its title and the sentences sharing the most keywords with the question")
+    rerank_margin: float = Field(0.0, ge=0, le=1, description="skip reranking when the best fused candidate leads the second by at least this much; 0: always rerank")
     rerank_weight: float = Field(0.5, ge=0, le=1, description="built-in reranker: weight of its score against the fusion score")
 
     @model_validator(mode="after")
@@ -59,6 +62,7 @@ class AnswerSettings(Group):
     corroboration: bool = Field(True, description="find, for each cited claim, other articles that report, dispute or give other figures for it")
     corroboration_claims: int = Field(3, ge=0, le=20, description="citations of an answer that are corroborated (the first ones)")
     corroboration_k: int = Field(12, gt=0, le=100, description="passages searched per corroborated claim")
+    corroboration_compared: int = Field(6, gt=0, le=50, description="other articles per claim whose best-matching sentence is compared with it by meaning (the rest are not read)")
     corroboration_related: float = Field(0.55, ge=0, le=1, description="relatedness (meaning, shared names and numbers, shared words) at which another article's sentence reports the same thing")
     stance_model: str | None = Field(None, description="a sentence-transformers NLI CrossEncoder (hub name or folder) for stance; None: the built-in cue rules")
     source_weight: float = Field(0.3, ge=0, description="sentence score: bonus when the question names who the sentence is attributed to (a name, role, outlet or leaning)")

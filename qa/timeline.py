@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.sentences import sentence_spans
+from index.sentences import passage_spans
 from index.types import Hit
 from qa.attribution import covering, unattributed
 from qa.dating import date_sentence
@@ -59,7 +59,7 @@ def build(assistant, query: str, opts: TimelineOptions, sources=None) -> dict:
     seen: set[tuple[str, int, int]] = set()
     for rank, h in enumerate(hits):
         p = h.passage
-        for a, b in sentence_spans(p.text):
+        for a, b in passage_spans(p):
             e = Evidence.from_hit(h, p.start + a, p.start + b, 0.0)
             if e.key not in seen and len(e.text.split()) >= 4:
                 seen.add(e.key)

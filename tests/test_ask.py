@@ -125,3 +125,38 @@ def test_llama_index_retriever_carries_citation_metadata(sample):
     assert {"title", "source", "date", "url", "start", "end"} <= set(md)
     assert ARTICLES[md["article_id"]].text[md["start"] : md["end"]] == top.node.get_content()
     assert top.score is not None
+
+
+def test_every_stage_of_an_answer_is_timed(sample):
+    ans = sample.ask("How many IS fighters were reportedly killed near Kobani?")
+    t = ans.timings
+    st = t["stages"]
+    for name in ("encode", "dense", "bm25", "fusion", "rerank", "sentence_encode", "attribution", "dating", "compose",
+                 "corroboration"):
+        assert st.get(name, -1) >= 0, name
+    assert any(k.startswith("corroboration/") for k in st)  # its own searches are counted as its own
+    assert t["retrieve_ms"] + t["compose_ms"] + t["corroborate_ms"] == pytest.approx(sum(st.values()), abs=0.5)
+    assert sum(st.values()) <= t["total_ms"] + 0.5
+    quick = sample.ask("Who attacked Tel Khanzir?", corroborate=False).timings
+    assert not any(k.startswith("corroboration") for k in quick["stages"]) and quick["corroborate_ms"] == 0
+
+
+def test_stage_times_are_exclusive_and_groups_name_their_stages():
+    import time
+
+    from qa.timing import measure, stage
+
+    with stage("outside"):  # no measurement open: nothing recorded, nothing fails
+        pass
+    with measure() as ms:
+        with stage("outer"):
+            time.sleep(0.02)
+            with stage("inner"):
+                time.sleep(0.1)
+        with stage("group", group=True):
+            with stage("inner"):
+                time.sleep(0.01)
+    assert set(ms) == {"outer", "inner", "group", "group/inner"}
+    assert ms["inner"] >= 100 and ms["group/inner"] >= 10
+    assert 20 <= ms["outer"] < 100  # its own 20 ms, not the 120 with the stage inside it
+    assert ms["group"] < ms["group/inner"]

@@ -73,6 +73,11 @@ def test_query_and_light_paths_agree_with_embed(backend):
     assert float(e.embed_query(TEXTS[0]) @ full[0]) > 0.999
     light = e.embed_light(TEXTS[:3])
     assert np.all(np.sum(light * full[:3], axis=1) > 0.999)
+    texts = [TEXTS[1], TEXTS[0], TEXTS[1], TEXTS[2]]  # a repeat inside one call, then all remembered
+    first = e.embed_sentences(texts)
+    assert first.shape == (4, 384) and np.all(np.sum(first * full[[1, 0, 1, 2]], axis=1) > 0.999)
+    assert np.array_equal(e.embed_sentences(texts[::-1]), first[::-1])
+    assert e.embed_sentences([]).shape == (0, 384)
 
 
 def test_vectors_agree_with_float32_within_the_stated_tolerance(backend, embedder):

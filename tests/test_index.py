@@ -268,3 +268,32 @@ def test_vectors_of_another_model_are_refused_and_nothing_is_written(fresh, samp
     with pytest.raises(IndexNotFound, match="no index to reuse"):
         a.ingest(SAMPLE, reuse_vectors_from=tmp_path / "nowhere")
     assert a.ingest(SAMPLE).added == 3  # the home is still fine for a plain ingest
+
+
+def test_sentence_boundaries_are_stored_with_each_passage_and_filled_in_for_older_tables(sample_home, tmp_path, embedder):
+    import sqlite3
+
+    from index.sentences import sentence_spans
+    from tests.conftest import SAMPLE, copy_of
+
+    a = copy_of(sample_home, tmp_path / "home", embedder)
+    con = sqlite3.connect(a.paths.db)
+    pids = [r[0] for r in con.execute("SELECT pid FROM passages WHERE removed IS NULL")]
+    ps = a.snapshot().passages(pids)
+    assert ps and all(p.sentences for p in ps)
+    for p in ps:
+        pieces = [p.text[x:y] for x, y in p.sentences]
+        assert all(s and s == s.strip() for s in pieces)
+        assert [p.text[x:y] for x, y in sentence_spans(p.text)] == pieces  # what splitting the passage now finds
+    before = a.ask("How many IS fighters were reportedly killed near Kobani?").to_dict()
+    with con:
+        con.execute("UPDATE passages SET sentences = NULL")  # a table written before boundaries were kept
+    con.close()
+    a._snap = None
+    assert all(p.sentences is None for p in a.snapshot().passages([p.pid for p in ps]))
+    assert a.ask("How many IS fighters were reportedly killed near Kobani?").text == before["text"]  # split per question
+    report = a.ingest(SAMPLE)  # the next write fills them in, without a new version
+    assert report.unchanged == 3 and report.version == a.snapshot().manifest.version
+    a._snap = None  # an open snapshot keeps what it read (splitting per question); a new one reads them
+    again = a.snapshot().passages([p.pid for p in ps])
+    assert [p.sentences for p in again] == [p.sentences for p in ps]

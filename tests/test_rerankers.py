@@ -65,3 +65,42 @@ def test_builtin_reranker_puts_the_answering_article_first(sample):
     hits = sample.retrieve("How many IS fighters were reportedly killed near Kobani?", k=8, rerank=False)
     out = OnnxCrossEncoderReranker().rerank("How many IS fighters were reportedly killed near Kobani?", hits)
     assert out[0].passage.article_id == "syria-direct-2015-03-kobani-villages"
+
+
+def test_reranker_windows_are_the_title_and_the_matching_sentences_in_reading_order(sample):
+    from index.sentences import sentence_spans
+    from qa.evidence import TermWeights
+    from qa.rerank import rerank_windows
+
+    q = "How many IS fighters were reportedly killed near Kobani?"
+    hits = sample.retrieve(q, k=6, rerank=False)
+    windows = rerank_windows(q, hits, TermWeights(sample.snapshot()), 96)
+    assert len(windows) == len(hits)
+    for h, w in zip(hits, windows, strict=True):
+        title, _, body = w.partition("\n")
+        assert title == h.passage.title
+        assert len(body) < len(h.passage.text)  # shorter than the passage it stands for
+        rest = body  # the kept sentences are the passage's own, in its order
+        for a, b in sentence_spans(h.passage.text):
+            if rest.startswith(h.passage.text[a:b]):
+                rest = rest[b - a :].lstrip(" ")
+        assert rest == "", (body, h.passage.text)
+    best = next(w for h, w in zip(hits, windows, strict=True) if h.passage.article_id == "syria-direct-2015-03-kobani-villages")
+    assert "43 IS fighters" in best  # the sentence that matches the question is what the reranker reads
+    wide = rerank_windows(q, hits, TermWeights(sample.snapshot()), 512)
+    assert wide == [h.passage.titled_text for h in hits]  # a window the passage fits in is the passage
+
+
+def test_short_windows_and_a_confident_fusion_keep_the_answer_first(sample):
+    q = "How many IS fighters were reportedly killed near Kobani?"
+    short = sample.retrieve(q, k=5, rerank_window="sentences", rerank_tokens=96, rerank_depth=8)
+    assert short[0].passage.article_id == "syria-direct-2015-03-kobani-villages"
+    assert "rerank" in short[0].scores
+    plain = sample.retrieve(q, k=5, rerank=False)
+    lead = plain[0].score - plain[1].score
+    assert lead > 0
+    skipped = sample.retrieve(q, k=5, rerank_margin=lead / 2)  # fusion leads by more: no reranking
+    assert [h.passage.pid for h in skipped] == [h.passage.pid for h in plain]
+    assert all("rerank" not in h.scores for h in skipped)
+    reranked = sample.retrieve(q, k=5, rerank_margin=min(1.0, lead * 2))
+    assert all("rerank" in h.scores for h in reranked)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,9 +43,51 @@ class Embedder(ABC):
         """Embed a few short texts on the query path (answer sentences): the lightest way there is."""
         return self.embed(texts, batch_size=32)
 
+    def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """``embed_light`` with a memory of the last ``SENTENCE_CACHE`` sentences: an answer's cited
+        sentences are compared again when they are corroborated, and the passages of one story come
+        back for many questions about it. Thread-safe."""
+        cache = self.__dict__.get("_sentence_cache")
+        if cache is None:
+            cache = self.__dict__.setdefault("_sentence_cache", _LRU(SENTENCE_CACHE))
+        if not len(texts):
+            return self.embed_light([])
+        found: list[np.ndarray | None] = [cache.get(t) for t in texts]
+        missing = list(dict.fromkeys(t for t, v in zip(texts, found, strict=True) if v is None))
+        if missing:  # (``self.dim`` is not asked: on some backends it loads the full model)
+            new = dict(zip(missing, self.embed_light(missing), strict=True))
+            for t, v in new.items():
+                cache.put(t, v)
+            found = [new[t] if v is None else v for t, v in zip(texts, found, strict=True)]
+        return np.vstack(found).astype(np.float32, copy=False)
+
     def warm_up(self):
         """Load the model now (otherwise it loads on first use)."""
         return self
+
+
+SENTENCE_CACHE = 20_000  # sentence vectors kept in memory (~30 MB at 384 dimensions)
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size = size
+        self._d: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> np.ndarray | None:
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        with self._lock:
+            self._d[key] = value
+            self._d.move_to_end(key)
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
 
 
 def cache_dir() -> Path:

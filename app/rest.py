@@ -1,0 +1,99 @@
+"""``POST /api/ask``: a plain JSON endpoint on the web server, for ``curl`` users and scripts.
+
+    curl -s http://127.0.0.1:7860/api/ask -H 'content-type: application/json' \\
+         -d '{"question": "Who attacked Tel Khanzir?", "sources": ["Syria Direct"], "since": "2015-01-01"}'
+
+Takes ``{"question", "sources", "since", "until", "as_of", "mode", "speakers", "leanings", "corroborate"}``
+(only ``question`` is required) and returns ``Answer.to_dict()``; a bad request gets status 400 and
+``{"error": message}``. When the server has a login (``server.auth``), the endpoint takes the same
+user and password as HTTP Basic credentials (``curl -u user:password``). It runs on the server's
+thread pool, beside the chat and the ``/ask`` Gradio API, through the same ``ChatBackend.api_ask``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from typing import Any
+
+import anyio
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+FIELDS = {"question": str, "sources": list, "since": str, "until": str, "as_of": str, "mode": str,
+          "speakers": list, "leanings": list, "corroborate": bool}
+MODES = ("extractive", "llm")
+MAX_BODY = 64 * 1024
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    """The request's fields, checked.
+
+    Raises:
+        ValueError: the message says what is wrong (not JSON, an unknown field, a wrong type).
+    """
+    if len(body) > MAX_BODY:
+        raise ValueError(f"request body is larger than {MAX_BODY // 1024} KB")
+    try:
+        data = json.loads(body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"request body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError('request body must be a JSON object such as {"question": "..."}')
+    unknown = sorted(set(data) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}")
+    if "question" not in data:
+        raise ValueError('"question" is required')
+    for key, value in data.items():
+        if value is None:
+            continue
+        kind = FIELDS[key]
+        if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
+            raise ValueError(f'"{key}" must be {"a list of strings" if kind is list else kind.__name__}, got {value!r:.80}')
+    if data.get("mode") not in (None, *MODES):
+        raise ValueError(f'"mode" must be one of {", ".join(MODES)}, got {data["mode"]!r:.40}')
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def authorised(header: str | None, auth: tuple[str, str] | None) -> bool:
+    """Whether an ``Authorization`` header carries the server's login (always, without a login)."""
+    if auth is None:
+        return True
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, sep, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return bool(sep) and secrets.compare_digest(user.encode(), auth[0].encode()) and \
+        secrets.compare_digest(password.encode(), auth[1].encode())
+
+
+def add_routes(app, backend, auth: tuple[str, str] | None) -> None:
+    """Add ``POST /api/ask`` to the server's FastAPI ``app``."""
+
+    def answer(body: bytes, authorization: str | None) -> JSONResponse:
+        if not authorised(authorization, auth):
+            return JSONResponse({"error": "login required: send the server's user and password (curl -u user:password)"},
+                                status_code=401, headers={"WWW-Authenticate": 'Basic realm="analyst-qa"'})
+        try:
+            req = parse(body)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        req.pop("mode", None)  # the written-answer mode needs an LLM; without one the answer is quoted
+        out = backend.api_ask(**req)
+        return JSONResponse(out, status_code=400 if set(out) == {"error"} else 200)
+
+    async def api_ask(request: Request) -> JSONResponse:
+        body = await request.body()
+        # the answer is CPU work: off the event loop, on the worker threads, so questions run side by side
+        return await anyio.to_thread.run_sync(answer, body, request.headers.get("authorization"))
+
+    app.add_api_route("/api/ask", api_ask, methods=["POST"], include_in_schema=False)
+
+
+__all__ = ["FIELDS", "add_routes", "authorised", "parse"]

@@ -7,6 +7,7 @@ full stop.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from functools import lru_cache
@@ -46,20 +47,17 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 def passage_spans(passage) -> list[tuple[int, int]]:
     """The sentences of a passage (relative to its text): as stored at ingest, else found now."""
-    stored = getattr(passage, "sentences", None)
-    return list(stored) if stored else sentence_spans(passage.text)
+    return list(passage.sentences) if passage.sentences else sentence_spans(passage.text)
 
 
 def pack_spans(spans) -> str:
     """Sentence spans as stored in the passage table: a flat JSON list ``[start, end, start, end, ...]``."""
-    return "[" + ",".join(f"{a},{b}" for a, b in spans) + "]"
+    return json.dumps([x for span in spans for x in span], separators=(",", ":"))
 
 
 def unpack_spans(value: str | None) -> tuple[tuple[int, int], ...] | None:
     """The spans ``pack_spans`` wrote (None when the row has none: written before they were kept)."""
     if not value:
         return None
-    import json
-
     flat = json.loads(value)
     return tuple(zip(flat[::2], flat[1::2], strict=True)) or None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from index.db import VISIBLE, connect, db_version, select_in
 from index.errors import IndexCorrupt, IndexNotFound, ModelMismatch
 from index.files import REPAIR_HINT, damaged
 from index.lexical import Lexical, tokenize
+from index.lru import LRU
 from index.manifest import Manifest, Paths, read_manifest
 from index.sentences import unpack_spans
 from index.types import Filters, StoredPassage, day_number
@@ -30,11 +30,7 @@ _PASSAGE_SQL = """SELECT p.pid, p.id, a.id, p.position, p.start, p."end", p.text
 
 CACHED_PASSAGES = 20_000  # passages of a version kept in memory once read
 CACHED_ARTICLES = 5_000  # articles whose attribution relations are kept parsed
-
-
-def _trim(cache: OrderedDict, size: int) -> None:
-    while len(cache) > size:
-        cache.popitem(last=False)
+_UNREAD = object()
 
 
 class IndexSnapshot:
@@ -50,12 +46,12 @@ class IndexSnapshot:
         self._con = con
         self._lock = threading.Lock()
         self.ef_search = ef_search
-        self._masks: OrderedDict[Filters, np.ndarray] = OrderedDict()
+        self._masks = LRU(32)  # filters -> row mask
         self._last_scores: tuple[str, np.ndarray] | None = None
         # a version never changes: what was read of it once is kept (the passages and relations the
         # questions of one story keep coming back to)
-        self._passage_cache: OrderedDict[int, StoredPassage] = OrderedDict()
-        self._relation_cache: OrderedDict[str, list[dict] | None] = OrderedDict()
+        self._passage_cache = LRU(CACHED_PASSAGES)  # pid -> StoredPassage
+        self._relation_cache = LRU(CACHED_ARTICLES)  # article id -> its relations, None when it has none
 
     @classmethod
     def open(cls, home: Path, expected_model: str | None = None, ef_search: int = 128) -> IndexSnapshot:
@@ -179,14 +175,14 @@ class IndexSnapshot:
 
     def passages(self, pids: Sequence[int]) -> list[StoredPassage]:
         pids = [int(p) for p in pids]
-        with self._lock:
-            found = {p: self._passage_cache[p] for p in pids if p in self._passage_cache}
-            for p in found:
-                self._passage_cache.move_to_end(p)
-            missing = [p for p in dict.fromkeys(pids) if p not in found]
-            for r in select_in(self._con, _PASSAGE_SQL, missing) if missing else ():
-                found[r[0]] = self._passage_cache[r[0]] = StoredPassage(*r[:-1], unpack_spans(r[-1]))
-            _trim(self._passage_cache, CACHED_PASSAGES)
+        found = {p: v for p in dict.fromkeys(pids) if (v := self._passage_cache.get(p)) is not None}
+        missing = [p for p in dict.fromkeys(pids) if p not in found]
+        if missing:
+            with self._lock:
+                rows = list(select_in(self._con, _PASSAGE_SQL, missing))
+            for r in rows:
+                found[r[0]] = StoredPassage(*r[:-1], unpack_spans(r[-1]))
+                self._passage_cache.put(r[0], found[r[0]])
         return [found[p] for p in pids if p in found]
 
     def analyze(self, texts: Sequence[str]) -> list[list[str]]:
@@ -212,11 +208,9 @@ class IndexSnapshot:
         """A boolean mask over passages (in pid order) for ``filters``; None when no filter."""
         if filters is None or not filters.active:
             return None
-        with self._lock:
-            m = self._masks.get(filters)
-            if m is not None:
-                self._masks.move_to_end(filters)
-                return m
+        m = self._masks.get(filters)
+        if m is not None:
+            return m
         m = np.ones(self.size, dtype=bool)
         if filters.sources:
             names = self._meta["sources"].tolist()
@@ -228,10 +222,7 @@ class IndexSnapshot:
             m &= day >= day_number(filters.since)
         if filters.until:
             m &= (day >= 0) & (day <= day_number(filters.until))
-        with self._lock:
-            self._masks[filters] = m
-            while len(self._masks) > 32:
-                self._masks.popitem(last=False)
+        self._masks.put(filters, m)
         return m
 
     # ----- the catalogue -----
@@ -266,25 +257,21 @@ class IndexSnapshot:
 
         The lists are this snapshot's own, shared by every caller: read them, do not change them.
         """
-        out: dict[str, list[dict]] = {}
-        with self._lock:
-            wanted = list(dict.fromkeys(article_ids))
-            missing = [a for a in wanted if a not in self._relation_cache]
-            rows = select_in(
-                self._con,
-                f"""SELECT a.id, t.relations FROM articles a JOIN attributions t ON t.aid = a.aid
-                    WHERE {VISIBLE.format(t='a').replace(':v', '?')} AND a.id IN ({{qs}})""",
-                missing, params=(self.version, self.version),
-            ) if missing else ()
-            fresh = dict.fromkeys(missing)
-            fresh.update((aid, json.loads(rel)) for aid, rel in rows)
-            self._relation_cache.update(fresh)
-            for a in wanted:
-                self._relation_cache.move_to_end(a)
-                if self._relation_cache[a] is not None:
-                    out[a] = self._relation_cache[a]
-            _trim(self._relation_cache, CACHED_ARTICLES)
-        return out
+        found = {a: self._relation_cache.get(a, _UNREAD) for a in dict.fromkeys(article_ids)}
+        missing = [a for a, v in found.items() if v is _UNREAD]
+        if missing:
+            with self._lock:
+                rows = list(select_in(
+                    self._con,
+                    f"""SELECT a.id, t.relations FROM articles a JOIN attributions t ON t.aid = a.aid
+                        WHERE {VISIBLE.format(t='a').replace(':v', '?')} AND a.id IN ({{qs}})""",
+                    missing, params=(self.version, self.version),
+                ))
+            fresh = dict.fromkeys(missing) | {aid: json.loads(rel) for aid, rel in rows}
+            for a, rels in fresh.items():
+                self._relation_cache.put(a, rels)
+            found.update(fresh)
+        return {a: rels for a, rels in found.items() if rels is not None}
 
     def sources(self) -> list[str]:
         return [s for s in self._meta["sources"].tolist() if s]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from index.lru import LRU
 from index.settings import DEFAULT_ALIASES, DEFAULT_MODEL, MAX_SEQ
 
 
@@ -49,7 +48,7 @@ class Embedder(ABC):
         back for many questions about it. Thread-safe."""
         cache = self.__dict__.get("_sentence_cache")
         if cache is None:
-            cache = self.__dict__.setdefault("_sentence_cache", _LRU(SENTENCE_CACHE))
+            cache = self.__dict__.setdefault("_sentence_cache", LRU(SENTENCE_CACHE))
         if not len(texts):
             return self.embed_light([])
         found: list[np.ndarray | None] = [cache.get(t) for t in texts]
@@ -67,27 +66,6 @@ class Embedder(ABC):
 
 
 SENTENCE_CACHE = 20_000  # sentence vectors kept in memory (~30 MB at 384 dimensions)
-
-
-class _LRU:
-    def __init__(self, size: int):
-        self.size = size
-        self._d: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> np.ndarray | None:
-        with self._lock:
-            v = self._d.get(key)
-            if v is not None:
-                self._d.move_to_end(key)
-            return v
-
-    def put(self, key: str, value: np.ndarray) -> None:
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
 
 
 def cache_dir() -> Path:

@@ -163,15 +163,21 @@ def ask(
     speaker: Annotated[list[str] | None, typer.Option("--speaker", help="only sentences attributed to this source, a name or part of it (repeatable)")] = None,
     leaning: Annotated[list[str] | None, typer.Option("--leaning", help="only sources with this stated leaning, e.g. pro-Kurdish (repeatable)")] = None,
     no_corroboration: Annotated[bool, typer.Option("--no-corroboration", help="do not look for other articles' reports of each cited claim")] = False,
+    llm: Annotated[bool | None, typer.Option("--llm/--quoted", help="a written answer from the configured LLM (QA_LLM_URL, QA_LLM_MODEL), every sentence verified; or quoted sentences (default: setting answer.mode)")] = None,
 ):
     """Answer a question with citations to the exact passages."""
 
     def body():
         a = _assistant(home)
         extra = {"rerank": False} if no_rerank else {}
+        mode = None if llm is None else ("llm" if llm else "extractive")
+        stream = (mode or a.settings.answer.mode) == "llm" and not as_json and sys.stderr.isatty()
         ans = a.ask(question, k=k, sources=source or None, since=since, until=until, as_of=as_of,
                     speakers=speaker or None, leanings=leaning or None,
-                    corroborate=False if no_corroboration else None, **extra)
+                    corroborate=False if no_corroboration else None, mode=mode,
+                    on_token=(lambda t: sys.stderr.write(t) or sys.stderr.flush()) if stream else None, **extra)
+        if stream:
+            sys.stderr.write("\n\n")
         if as_json:
             typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
         else:
@@ -451,6 +457,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port (default 7860)")] = None,
     share: Annotated[bool, typer.Option("--share", help="create a public Gradio share link")] = False,
     sample: Annotated[bool, typer.Option("--sample/--no-sample", help="index the bundled sample articles if the index is empty")] = True,
+    mcp: Annotated[bool, typer.Option("--mcp", help="also serve ask, search, attributions and timeline as MCP tools at /gradio_api/mcp")] = False,
 ):
     """Serve the web chat (builds the index from the bundled sample on first use)."""
 
@@ -464,6 +471,8 @@ def serve(
             server["port"] = port
         if share:
             server["share"] = True
+        if mcp:
+            server["mcp"] = True
         a = _assistant(home, **({"server": server} if server else {}))
         if sample and not a.paths.manifest.exists():
             bundled = Path(__file__).resolve().parent.parent / "corpus" / "articles"

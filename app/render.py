@@ -32,6 +32,12 @@ def source_id(turn: int, marker: int) -> str:
     return f"src-{turn}-{marker}"
 
 
+def draft_html(text: str) -> str:
+    """The LLM's words while it writes: plain text, marked as not yet checked."""
+    return (f'<div class="qa-answer qa-draft"><p class="qa-note">Writing… (not yet checked against the sources)</p>'
+            f'<p>{_e(text)}</p></div>')
+
+
 def answer_html(answer: Answer, turn: int) -> str:
     """The answer for the chat: escaped sentences, each marker a link to its source card."""
     if answer.not_found:
@@ -45,6 +51,13 @@ def answer_html(answer: Answer, turn: int) -> str:
             text,
         )
         body = f"<p>{text}</p>"
+    if answer.notice:
+        body = f'<p class="qa-note qa-notice">{_e(answer.notice)}</p>' + body
+    if answer.unsupported:
+        items = "".join(f"<li>{_e(u['text'])} <span class='qa-meta'>({_e(u['reason'])})</span></li>" for u in answer.unsupported)
+        body += f'<details class="qa-unsupported"><summary>{len(answer.unsupported)} written sentence(s) left out: not supported by the evidence they cite</summary><ul>{items}</ul></details>'
+    if answer.mode == "llm" and answer.model:
+        body += f'<p class="qa-searched">Written by {_e(answer.model)}; every sentence checked against the span it cites</p>'
     if answer.searched and answer.searched != answer.question:
         body += f'<p class="qa-searched">Searched for: {_e(answer.searched)}</p>'
     if answer.time_window:

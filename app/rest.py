@@ -84,7 +84,6 @@ def add_routes(app, backend, auth: tuple[str, str] | None) -> None:
             req = parse(body)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        req.pop("mode", None)  # the written-answer mode needs an LLM; without one the answer is quoted
         out = backend.api_ask(**req)
         return JSONResponse(out, status_code=400 if set(out) == {"error"} else 200)
 
@@ -94,6 +93,8 @@ def add_routes(app, backend, auth: tuple[str, str] | None) -> None:
         return await anyio.to_thread.run_sync(answer, body, request.headers.get("authorization"))
 
     app.add_api_route("/api/ask", api_ask, methods=["POST"], include_in_schema=False)
+    # first, ahead of Gradio's catch-all routes (the MCP server adds some)
+    app.router.routes.insert(0, app.router.routes.pop())
 
 
 __all__ = ["FIELDS", "add_routes", "authorised", "parse"]

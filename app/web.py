@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -14,12 +15,12 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from app.render import CSS, HEAD_JS, answer_html, error_html, sources_html  # noqa: E402
+from app.render import CSS, HEAD_JS, answer_html, draft_html, error_html, sources_html  # noqa: E402
 from app.rest import add_routes  # noqa: E402
 from app.uploads import accept  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.chat import Conversation, rewrite  # noqa: E402
-from qa.errors import USER_ERRORS, IndexNotFound, SettingsError  # noqa: E402
+from qa.errors import USER_ERRORS, BadFilter, IndexNotFound, SettingsError  # noqa: E402
 from qa.validate import check_question, make_filters  # noqa: E402
 
 log = logging.getLogger("analyst-qa.web")
@@ -44,18 +45,23 @@ class ChatBackend:
 
     # ----- chat -----
     def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None, as_of=None,
-            speakers=None, leanings=None):
-        """One chat turn. Returns ``(conv, answer_html, sources_html, error_message)``."""
+            speakers=None, leanings=None, mode=None, on_token=None):
+        """One chat turn. Returns ``(conv, answer_html, sources_html, error_message)``.
+
+        ``mode="llm"``: a written answer (``on_token`` sees it as it is written); a follow-up is then
+        rewritten by the LLM from the conversation, when one is configured."""
         conv = conv if conv is not None else Conversation()
         try:
             q = check_question(question)
             filters = make_filters(sources or None, since or None, until or None)
-            searched = rewrite(q, conv.searched_history())
+            llm_rewrites = mode == "llm" and self.assistant.settings.llm.configured
+            searched = None if llm_rewrites else rewrite(q, conv.searched_history())
             answer = self.assistant.ask(
-                q, searched=searched if searched != q else None,
+                q, searched=searched if searched and searched != q else None,
                 sources=filters.sources if filters else None,
                 since=filters.since if filters else None, until=filters.until if filters else None,
                 as_of=as_of or None, speakers=_names(speakers), leanings=_names(leanings),
+                mode=mode or None, history=[(t.question, t.text) for t in conv.turns], on_token=on_token,
             )
         except USER_ERRORS as exc:
             return conv, None, None, str(exc)
@@ -65,13 +71,65 @@ class ChatBackend:
         turn = len(conv.turns)
         return conv, answer_html(answer, turn), sources_html(answer, turn), None
 
+    def ask_streaming(self, question, conv, *args, mode=None):
+        """``ask`` as a generator: ``("draft", text so far)`` while an LLM writes, then ``("done", ask's result)``."""
+        if mode != "llm":
+            yield "done", self.ask(question, conv, *args, mode=mode)
+            return
+        pieces: queue.Queue = queue.Queue()
+        result: list = []
+
+        def run():
+            try:
+                result.append(self.ask(question, conv, *args, mode=mode, on_token=pieces.put))
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=run, daemon=True, name="qa-chat-llm").start()
+        text = ""
+        while (piece := pieces.get()) is not None:
+            text += piece
+            yield "draft", text
+        yield "done", result[0]
+
     def api_ask(self, question, sources=None, since=None, until=None, as_of=None, speakers=None, leanings=None,
-                corroborate=None) -> dict:
+                corroborate=None, mode=None) -> dict:
         """The ``/ask`` and ``/api/ask`` APIs: ``Answer.to_dict()``, or ``{"error": message}``."""
         try:
             return self.assistant.ask(question, sources=sources or None, since=since or None, until=until or None,
                                       as_of=as_of or None, speakers=speakers or None, leanings=leanings or None,
-                                      corroborate=corroborate).to_dict()
+                                      corroborate=corroborate, mode=mode or None).to_dict()
+        except USER_ERRORS as exc:
+            return {"error": str(exc)}
+        except Exception as exc:  # noqa: BLE001
+            return {"error": unexpected(exc)}
+
+    def api_search(self, query, k=5, sources=None, since=None, until=None) -> dict:
+        """The ``/search`` tool: ranked passages with their spans, or ``{"error": message}``."""
+        try:
+            if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
+                raise BadFilter(f"k must be an integer from 1 to 50, got {k!r}")
+            hits = self.assistant.retrieve(query, k=k, sources=sources or None, since=since or None, until=until or None)
+        except USER_ERRORS as exc:
+            return {"error": str(exc)}
+        except Exception as exc:  # noqa: BLE001
+            return {"error": unexpected(exc)}
+        return {"passages": [{"article_id": h.passage.article_id, "title": h.passage.title, "source": h.passage.source,
+                              "date": h.passage.date, "url": h.passage.url, "start": h.passage.start,
+                              "end": h.passage.end, "text": h.passage.text, "score": round(float(h.score), 4)}
+                             for h in hits]}
+
+    def api_attributions(self, article_id) -> dict:
+        try:
+            return {"relations": self.assistant.attributions(str(article_id or ""))}
+        except USER_ERRORS as exc:
+            return {"error": str(exc)}
+        except Exception as exc:  # noqa: BLE001
+            return {"error": unexpected(exc)}
+
+    def api_timeline(self, query, since=None, until=None, dates=10) -> dict:
+        try:
+            return self.assistant.timeline(query, since=since or None, until=until or None, dates=dates)
         except USER_ERRORS as exc:
             return {"error": str(exc)}
         except Exception as exc:  # noqa: BLE001
@@ -236,6 +294,12 @@ def build(assistant: Assistant):
                         question = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="qa-question", max_length=2000)
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     error = gr.HTML("", elem_id="qa-error")
+                    llm_s = assistant.settings.llm
+                    mode = gr.Radio([("Quoted sentences", "extractive"), ("Written by the LLM (verified)", "llm")],
+                                    value=assistant.settings.answer.mode, label="Answer",
+                                    info=(f"LLM: {llm_s.model or llm_s.url}" if llm_s.configured
+                                          else "No LLM configured (QA_LLM_URL): written answers fall back to quotes"),
+                                    elem_id="qa-mode")
                     with gr.Accordion("Filters (apply to the next question)", open=False):
                         source_filter = gr.Dropdown(choices=backend.sources(), multiselect=True, label="Outlets", elem_id="qa-sources-filter")
                         with gr.Row():
@@ -277,15 +341,22 @@ def build(assistant: Assistant):
                 delete_id = gr.Textbox(label="Article id to delete", scale=3, elem_id="qa-delete-id")
                 delete_btn = gr.Button("Delete", variant="stop", scale=1, elem_id="qa-delete")
 
-        def on_ask(q, history, conv, srcs, s, u, day, who, lean):
+        def on_ask(q, history, conv, srcs, s, u, day, who, lean, how):
             history = list(history or [])
-            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u, day, who, lean)
-            if err:
-                return history, conv, gr.update(), error_html(err), gr.update(), gr.update(), gr.update()
-            history += [{"role": "user", "content": _plain(q)}, {"role": "assistant", "content": ans_html}]
-            return (history, conv, src_html, "", "", backend.export(conv), backend.export(conv, last_only=True))
+            shown = history + [{"role": "user", "content": _plain(q)}]
+            for kind, value in backend.ask_streaming(q, conv, srcs, s, u, day, who, lean, mode=how):
+                if kind == "draft":  # the model's words as they come, as text, marked as not yet checked
+                    yield (shown + [{"role": "assistant", "content": draft_html(value)}], conv, gr.update(), "",
+                           gr.update(), gr.update(), gr.update())
+                    continue
+                conv, ans_html, src_html, err = value
+                if err:
+                    yield history, conv, gr.update(), error_html(err), gr.update(), gr.update(), gr.update()
+                    return
+                history = shown + [{"role": "assistant", "content": ans_html}]
+                yield (history, conv, src_html, "", "", backend.export(conv), backend.export(conv, last_only=True))
 
-        ask_inputs = [question, chat, conv_state, source_filter, since, until, as_of, speaker_filter, leaning_filter]
+        ask_inputs = [question, chat, conv_state, source_filter, since, until, as_of, speaker_filter, leaning_filter, mode]
         ask_outputs = [chat, conv_state, sources_panel, error, question, export_conv, export_last]
         send.click(on_ask, ask_inputs, ask_outputs, api_visibility="private")
         question.submit(on_ask, ask_inputs, ask_outputs, api_visibility="private")
@@ -304,15 +375,76 @@ def build(assistant: Assistant):
 
         delete_btn.click(on_delete, [delete_id], [upload_report, table, stats, source_filter], api_visibility="private")
 
-        def ask_api(question: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None,
-                    as_of: str | None = None, speakers: list[str] | None = None, leanings: list[str] | None = None) -> dict:
-            """Answer a question from the indexed articles; returns Answer.to_dict() (or {"error": ...}).
+        def ask(question: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None,
+                    as_of: str | None = None, speakers: list[str] | None = None, leanings: list[str] | None = None,
+                    mode: str | None = None) -> dict:
+            """Answer a question from the indexed articles, every sentence citing the exact span it comes from.
 
-            speakers: only sentences attributed to these sources; leanings: only sources with these stated leanings.
+            Args:
+                question: the question, in plain words.
+                sources: only these outlets (names as in the index).
+                since: only articles published on or after this day (YYYY-MM-DD).
+                until: only articles published on or before this day (YYYY-MM-DD).
+                as_of: the day the question is asked (YYYY-MM-DD); "this week" and "yesterday" are read against it.
+                speakers: only sentences attributed to these sources (a name or part of it).
+                leanings: only sources with one of these stated leanings (e.g. pro-Kurdish).
+                mode: "extractive" (quoted sentences, the default) or "llm" (written by the configured LLM, each sentence verified).
+
+            Returns:
+                Answer.to_dict(): text, citations (article_id, source, date, quote, start, end, attribution,
+                corroboration), not_found; or {"error": message}.
             """
-            return backend.api_ask(question, sources, since, until, as_of, speakers, leanings)
+            return backend.api_ask(question, sources, since, until, as_of, speakers, leanings, mode=mode)
 
-        gr.api(ask_api, api_name="ask")
+        gr.api(ask, api_name="ask")
+
+        def search(query: str, k: int = 5, sources: list[str] | None = None, since: str | None = None,
+                       until: str | None = None) -> dict:
+            """Search the indexed articles for the passages that best match a query (hybrid dense + BM25, reranked).
+
+            Args:
+                query: what to look for, in plain words.
+                k: how many passages to return (1 to 50).
+                sources: only these outlets.
+                since: only articles published on or after this day (YYYY-MM-DD).
+                until: only articles published on or before this day (YYYY-MM-DD).
+
+            Returns:
+                {"passages": [{"article_id", "title", "source", "date", "url", "start", "end", "text", "score"}]}
+                (start/end: the passage's character span in the article), or {"error": message}.
+            """
+            return backend.api_search(query, k, sources, since, until)
+
+        def attributions(article_id: str) -> dict:
+            """Who says what in one indexed article: each attribution relation with its character spans.
+
+            Args:
+                article_id: the article's id (as in citations).
+
+            Returns:
+                {"relations": [{"source", "cue", "content" (each {"text", "start", "end"}), "speaker", "kind",
+                "role", "affiliation", "leaning", "carrier"}]}, or {"error": message}.
+            """
+            return backend.api_attributions(article_id)
+
+        def timeline(query: str, since: str | None = None, until: str | None = None, dates: int = 10) -> dict:
+            """The dated events about a query across the indexed articles, each cited exactly.
+
+            Args:
+                query: what the timeline is about.
+                since: only events on or after this day (YYYY-MM-DD).
+                until: only events on or before this day (YYYY-MM-DD).
+                dates: how many days to list (1 to 366).
+
+            Returns:
+                {"query", "dates": [{"date", "events": [{"text", "article_id", "title", "source", "date", "start",
+                "end", "attribution", "dated_by", "mentions"}]}]}, or {"error": message}.
+            """
+            return backend.api_timeline(query, since, until, dates)
+
+        gr.api(search, api_name="search")
+        gr.api(attributions, api_name="attributions")
+        gr.api(timeline, api_name="timeline")
         demo.load(lambda: (backend.stats_text(), backend.articles_table(), gr.update(choices=backend.sources())),
                   None, [stats, table, source_filter], api_visibility="private")
     demo.backend = backend  # the same functions behind POST /api/ask
@@ -352,7 +484,7 @@ def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False):
     demo.launch(
         server_name=s.host, server_port=s.port, share=s.share, auth=auth,
         max_file_size=f"{s.max_upload_mb:g}mb", prevent_thread_lock=True, quiet=quiet,
-        css=CSS, head=HEAD_JS, footer_links=["api"], show_error=False,
+        css=CSS, head=HEAD_JS, footer_links=["api"], show_error=False, mcp_server=s.mcp,
     )
     add_routes(demo.app, demo.backend, auth)
     if block:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -31,7 +31,14 @@ from qa.retrieve import HybridRetriever
 from qa.settings import RetrievalSettings, Settings, describe
 from qa.timing import measure, stage
 from qa.types import Answer
-from qa.validate import MAX_QUESTION_CHARS, check_names, check_question, check_text, make_filters
+from qa.validate import (
+    MAX_QUESTION_CHARS,
+    check_mode,
+    check_names,
+    check_question,
+    check_text,
+    make_filters,
+)
 from qa.when import as_of_date, time_window
 
 
@@ -54,6 +61,7 @@ class Assistant:
         self._snap: IndexSnapshot | None = None
         self._snap_key: tuple | None = None
         self._lock = threading.RLock()
+        self._llm = None
 
     # ----- components -----
     @property
@@ -72,6 +80,21 @@ class Assistant:
             else:
                 self._reranker = default_reranker(r.rerank_weight, r.rerank_tokens)
         return self._reranker
+
+    @property
+    def llm(self):
+        """The configured language model (``qa.llm.LLM``), or None when none is configured.
+
+        Raises:
+            LLMUnavailable: its client library is missing or the settings cannot work.
+        """
+        if self._llm is None and self.settings.llm.configured:
+            from qa.llm import LLM
+
+            with self._lock:
+                if self._llm is None:
+                    self._llm = LLM(self.settings.llm)
+        return self._llm
 
     def warm_up(self) -> Assistant:
         """Load the model and the index now (the server does this before its first request)."""
@@ -116,6 +139,9 @@ class Assistant:
         speakers: Iterable[str] | None = None,
         leanings: Iterable[str] | None = None,
         corroborate: bool | None = None,
+        mode: str | None = None,
+        history: Iterable[tuple[str, str]] | None = None,
+        on_token: Callable[[str], None] | None = None,
         **retrieval: Any,
     ) -> Answer:
         """Answer ``question`` from the indexed articles, citing the passages used.
@@ -130,6 +156,12 @@ class Assistant:
                 "al-Abdi", "ANHA"); leanings: only sources with one of these stated leanings ("pro-Kurdish").
             corroborate: find other articles' reports of each cited claim (default:
                 settings.answer.corroboration); see ``qa.corroborate``.
+            mode: ``extractive`` (quoted sentences) or ``llm`` (written by the configured LLM, each
+                sentence verified against the evidence it cites; quoted, with a notice, when no LLM
+                is configured or it fails). Default: settings.answer.mode.
+            history: earlier ``(question, answer text)`` turns, oldest first: in llm mode the prompt
+                repeats the last few, and a follow-up is rewritten by the LLM into the searched query.
+            on_token: llm mode: called with each piece of text as the model writes it (streaming).
             retrieval: per-call overrides of ``RetrievalSettings`` (e.g. ``rerank=False``).
 
         Raises:
@@ -137,11 +169,24 @@ class Assistant:
         """
         question = check_question(question)
         speakers, leanings = check_names("speakers", speakers), check_names("leanings", leanings)
-        query = check_question(searched) if searched else question
+        mode = check_mode(mode or self.settings.answer.mode)
+        turns = self.settings.llm.history_turns
+        history = [(str(q), str(a)) for q, a in (history or [])]
+        history = history[-turns:] if turns else []
         t0 = time.perf_counter()
+        llm, notice = (self._llm_or_notice() if mode == "llm" else (None, None))
         with measure() as stages:
-            answer, hits, filters, window, snap = self._answer(
-                question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval)
+            if llm is not None and not searched and history and self.settings.llm.rewrite_followups:
+                searched = self._rewrite(llm, question, history)
+            query = check_question(searched) if searched else question
+            answer, hits, filters, window, snap, written = self._answer(
+                question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval,
+                llm, history, on_token)
+        if mode == "llm":
+            answer = replace(answer, model=llm.name if llm else None,
+                             notice=(written.notice if written else notice), mode="llm" if any(
+                                 c.how == "generated" for c in answer.claims) else "extractive",
+                             unsupported=tuple(written.unsupported) if written else ())
         answer = replace(
             answer,
             index_version=snap.manifest.digest,
@@ -150,10 +195,38 @@ class Assistant:
             time_window=(window[0].isoformat(), window[1].isoformat())
             if window and any(h.scores.get("in_window") for h in hits) else None,
         )
-        audit_append(self.paths.audit, audit_record(answer, hits, filters))
+        audit_append(self.paths.audit, audit_record(answer, hits, filters, written))
         return answer
 
-    def _answer(self, question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval):
+    def _llm_or_notice(self):
+        """The LLM, or (None, why the answer is quoted)."""
+        from qa.llm import LLMUnavailable
+
+        try:
+            llm = self.llm
+        except LLMUnavailable as exc:
+            return None, f"{exc}. Showing quoted sentences instead."
+        if llm is None:
+            return None, "No language model is configured (settings llm.url / QA_LLM_URL); showing quoted sentences."
+        return llm, None
+
+    def _rewrite(self, llm, question: str, history: list[tuple[str, str]]) -> str | None:
+        """A follow-up rewritten by the LLM from the history; the word-based rewrite if it fails."""
+        from qa.chat import needs_context, rewrite
+        from qa.llm import LLMUnavailable
+        from qa.written import clean_rewrite, rewrite_messages
+
+        if not needs_context(question):
+            return None
+        try:
+            with stage("llm_rewrite"):
+                new = clean_rewrite(llm.complete(rewrite_messages(question, history)), question)
+        except LLMUnavailable:
+            new = rewrite(question, [q for q, _ in history])
+        return new if new != question else None
+
+    def _answer(self, question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval,
+                llm=None, history=(), on_token=None):
         opts = self._options(k, retrieval)
         if (speakers or leanings) and k is None:  # only some sentences may be quoted: look at more passages
             opts = opts.model_copy(update={"k": max(opts.k, 20)})
@@ -163,16 +236,25 @@ class Assistant:
         with stage("encode"):
             qv = self.embedder.embed_query(query)  # once: retrieval and answer composition both use it
         hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters, window, qv)
-        with stage("compose"):
-            answer = self._compose(question, query, hits, snap, qv, as_of, speakers, leanings)
+        writer = None
+        if llm is not None:
+            from qa.written import LLMWriter
+
+            writer = LLMWriter(llm, self.embedder, self.settings.llm, self.settings.answer.max_sentences,
+                               history, on_token)
+        with stage("compose" if writer is None else "llm", group=writer is not None):
+            answer = self._compose(question, query, hits, snap, qv, as_of, speakers, leanings, writer)
         if self.settings.answer.corroboration if corroborate is None else corroborate:
             with stage("corroboration", group=True):
                 answer = self._corroborate(question, answer, snap)
-        return answer, hits, filters, window, snap
+        return answer, hits, filters, window, snap, (writer.result if writer else None)
 
-    def _compose(self, question, query, hits, snap, qv, as_of, speakers, leanings) -> Answer:
+    def _compose(self, question, query, hits, snap, qv, as_of, speakers, leanings, writer=None) -> Answer:
+        s = self.settings.answer
+        if writer is not None:  # the model reads more evidence than a quoted answer shows
+            s = s.model_copy(update={"max_sentences": self.settings.llm.evidence, "score_ratio": min(s.score_ratio, 0.5)})
         return compose(
-            question, hits, self.embedder, self.settings.answer, terms=TermWeights(snap),
+            question, hits, self.embedder, s, writer=writer, terms=TermWeights(snap),
             passage_vectors=snap.vectors([h.passage.pid for h in hits]) if hits else None,
             searched=query if query != question else None, query_vector=qv,
             annotators=(AttributionAnnotator(snap.attributions), DatingAnnotator()),
@@ -192,7 +274,7 @@ class Assistant:
         corr = Corroborator(snap, self.embedder, self.settings.answer)
         cites = corr.citations(answer.citations)
         answer = replace(answer, citations=cites)
-        if not is_corroboration_question(question):
+        if not is_corroboration_question(question) or any(c.how == "generated" for c in answer.claims):
             return answer
         claims = corroboration_claims(question, answer.claims, cites, corr.found)
         if len(claims) == len(answer.claims):
@@ -389,10 +471,13 @@ def ask(
     speakers: Iterable[str] | None = None,
     leanings: Iterable[str] | None = None,
     corroborate: bool | None = None,
+    mode: str | None = None,
+    history: Iterable[tuple[str, str]] | None = None,
 ) -> Answer:
     """Answer ``question`` from the index in the default data home (``QA_HOME``)."""
     return default_assistant().ask(question, k=k, sources=sources, since=since, until=until, as_of=as_of,
-                                   speakers=speakers, leanings=leanings, corroborate=corroborate)
+                                   speakers=speakers, leanings=leanings, corroborate=corroborate, mode=mode,
+                                   history=history)
 
 
 __all__ = ["MAX_QUESTION_CHARS", "Assistant", "Filters", "ask", "check_question", "make_filters"]

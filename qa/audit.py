@@ -10,9 +10,11 @@ from index.types import Filters, Hit
 from qa.types import Answer
 
 
-def record(answer: Answer, hits: list[Hit], filters: Filters | None) -> dict:
-    """What was asked, against which index version, what was retrieved and what was cited."""
-    return {
+def record(answer: Answer, hits: list[Hit], filters: Filters | None, written=None) -> dict:
+    """What was asked, against which index version, what was retrieved and what was cited; for a
+    written answer (``written``: ``qa.written.Written``) also the model, the evidence its prompt
+    numbered, and the sentences the verifier dropped."""
+    entry = {
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "question": answer.question,
         "searched": answer.searched or answer.question,
@@ -22,7 +24,15 @@ def record(answer: Answer, hits: list[Hit], filters: Filters | None) -> dict:
         "retrieved": [h.passage.id for h in hits],
         "cited": [c.passage_id for c in answer.citations],
         "not_found": answer.not_found,
+        "mode": answer.mode,
     }
+    if answer.model:
+        entry["model"] = answer.model
+    if written is not None:
+        entry["prompt_evidence"] = written.evidence_ids
+        entry["dropped"] = written.unsupported
+        entry["notice"] = written.notice
+    return entry
 
 
 def append(path: Path, entry: dict) -> None:

@@ -32,9 +32,9 @@ class RetrievalSettings(Group):
     recent_days: int = Field(31, ge=0, description="questions without time words prefer articles of the last N days before as_of (news is asked about while it is news); 0: only time words set a window")
     rerank: bool = Field(True, description="run the reranking stage")
     rerank_model: str | None = Field(None, description="a sentence-transformers CrossEncoder (hub name or folder); None: the built-in reranker")
-    rerank_depth: int = Field(20, gt=0, description="fused candidates the reranker re-scores")
-    rerank_tokens: int = Field(256, ge=32, le=512, description="wordpieces the reranker reads per candidate, the question included")
-    rerank_window: Literal["passage", "sentences"] = Field("passage", description="what the reranker reads: the passage's start, or its title and the sentences sharing the most keywords with the question")
+    rerank_depth: int = Field(10, gt=0, description="fused candidates the reranker re-scores")
+    rerank_tokens: int = Field(128, ge=32, le=512, description="wordpieces the reranker reads per candidate, the question included")
+    rerank_window: Literal["passage", "sentences"] = Field("sentences", description="what the reranker reads: the passage's start, or its title and the sentences sharing the most keywords with the question")
     rerank_margin: float = Field(0.0, ge=0, le=1, description="skip reranking when the best fused candidate leads the second by at least this much; 0: always rerank")
     rerank_weight: float = Field(0.5, ge=0, le=1, description="built-in reranker: weight of its score against the fusion score")
 
@@ -46,9 +46,10 @@ class RetrievalSettings(Group):
 
 
 class AnswerSettings(Group):
+    mode: Literal["extractive", "llm"] = Field("extractive", description="extractive: quoted sentences; llm: a written answer whose every sentence is checked against the evidence it cites (needs an LLM, see the llm group; without one, quoted)")
     max_sentences: int = Field(4, gt=0, le=20, description="sentences in an extractive answer")
     min_relevance: float = Field(0.35, ge=0, le=1, description="below this evidence score the answer is 'not found'")
-    embedded_sentences: int = Field(16, ge=0, le=200, description="candidate sentences (best by keywords, rank and time) compared with the question by meaning; the rest by keywords only")
+    embedded_sentences: int = Field(8, ge=0, le=200, description="candidate sentences (best by keywords, rank and time) compared with the question by meaning; the rest by keywords only")
     passage_meaning_weight: float = Field(0.5, ge=0, le=1, description="passage evidence strength: weight of its cosine to the question (the rest: keyword coverage)")
     passage_keep_ratio: float = Field(0.6, ge=0, le=1, description="passages whose evidence strength is at least this share of the best one supply sentences")
     min_sentence_words: int = Field(3, ge=1, description="shorter sentences (datelines, bylines) are never quoted")
@@ -68,11 +69,31 @@ class AnswerSettings(Group):
     source_weight: float = Field(0.3, ge=0, description="sentence score: bonus when the question names who the sentence is attributed to (a name, role, outlet or leaning)")
 
 
+class LLMSettings(Group):
+    provider: Literal["openai", "ollama", "llama-cpp"] = Field("openai", description="openai: any OpenAI-compatible server at url (llama.cpp's server, vLLM, LM Studio, Ollama's /v1); ollama: Ollama's own API at url; llama-cpp: a local GGUF file named by model (the llama-cpp extra)")
+    url: str | None = Field(None, description="the server's base URL, e.g. http://127.0.0.1:8080/v1 (openai) or http://127.0.0.1:11434 (ollama); unset: no LLM")
+    model: str | None = Field(None, description="the model name the server knows (a GGUF path for llama-cpp)")
+    api_key: str | None = Field(None, description="API key sent to the server, if it wants one")
+    timeout: float = Field(60.0, gt=0, le=3600, description="seconds to wait for the server; past it the answer is the quoted one, with a message")
+    max_tokens: int = Field(300, gt=0, le=4096, description="longest written answer")
+    temperature: float = Field(0.0, ge=0, le=2)
+    context_window: int = Field(4096, ge=512, description="the model's context, in tokens")
+    evidence: int = Field(8, gt=0, le=30, description="evidence sentences the prompt numbers for the model")
+    history_turns: int = Field(3, ge=0, le=20, description="recent chat turns the prompt repeats")
+    min_meaning: float = Field(0.30, ge=0, le=1, description="a written sentence whose cosine to every sentence it cites is below this is dropped (measured on ../shared/train: keeps 95% of supported statements, rejects 61% of same-topic sentences; bench/written.py --calibrate)")
+    rewrite_followups: bool = Field(True, description="let the LLM rewrite a follow-up question from the chat history into the searched query")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.model if self.provider == "llama-cpp" else self.url)
+
+
 class ServerSettings(Group):
     host: str = Field("127.0.0.1", description="address to bind (loopback by default)")
     port: int = Field(7860, gt=0, lt=65536)
     auth: str | None = Field(None, description="'user:password' to require a login")
     share: bool = Field(False, description="create a public Gradio share link")
+    mcp: bool = Field(False, description="also serve the tools (ask, search, attributions, timeline) over MCP at /gradio_api/mcp")
     max_upload_mb: float = Field(20.0, gt=0, description="largest upload file")
     max_upload_files: int = Field(20, gt=0, description="files per upload")
 
@@ -94,6 +115,7 @@ class Settings(Group):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     server: ServerSettings = ServerSettings()
+    llm: LLMSettings = LLMSettings()
 
     @field_validator("home", mode="before")
     @classmethod
@@ -162,5 +184,5 @@ def default_home() -> Path:
     return Path(base) / "analyst-qa"
 
 
-__all__ = ["AnswerSettings", "ChunkSettings", "EmbedSettings", "IndexSettings", "RetrievalSettings",
+__all__ = ["AnswerSettings", "ChunkSettings", "EmbedSettings", "IndexSettings", "LLMSettings", "RetrievalSettings",
            "ServerSettings", "Settings", "default_home", "describe"]

@@ -128,6 +128,10 @@ class Answer:
     timings: dict = field(default_factory=dict, compare=False)
     time_window: tuple[str, str] | None = None  # the days "this week" etc. was read as (preferred, not filtered)
     claims: tuple[Claim, ...] = field(default=(), compare=False)
+    mode: str = "extractive"  # extractive (quoted) | llm (written, every sentence verified)
+    model: str | None = None  # the LLM asked, in llm mode (also when it fell back)
+    notice: str | None = None  # why a written answer fell back to quotes
+    unsupported: tuple[dict, ...] = ()  # written sentences dropped by the verifier: {"text", "reason"}
 
     def to_dict(self) -> dict:
         """The stable JSON shape (``qa ask --json``, the web API)."""
@@ -136,7 +140,14 @@ class Answer:
             "text": self.text,
             "not_found": self.not_found,
             "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
         }
+        if self.model:
+            out["model"] = self.model
+        if self.notice:
+            out["notice"] = self.notice
+        if self.unsupported:
+            out["unsupported"] = [dict(u) for u in self.unsupported]
         if self.closest:
             out["closest"] = [c.to_dict() for c in self.closest]
         if self.searched and self.searched != self.question:
@@ -156,7 +167,13 @@ class Answer:
             lines += [f"_Searched for: {_md_escape(self.searched)}_", ""]
         if self.time_window:
             lines += [f"_Preferring articles published {self.time_window[0]} to {self.time_window[1]}_", ""]
+        if self.notice:
+            lines += [f"_{_md_escape(self.notice)}_", ""]
         lines += [_md_escape(self.text), ""]
+        if self.unsupported:
+            lines += ["**Not supported by the evidence (left out)**", ""]
+            lines += [f"- {_md_escape(u['text'])} ({_md_escape(u['reason'])})" for u in self.unsupported]
+            lines.append("")
         cites = self.citations or self.closest
         if cites:
             lines.append("**Sources**" if self.citations else "**Closest passages (they do not answer the question)**")

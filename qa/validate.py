@@ -51,6 +51,20 @@ def make_filters(sources: Any = None, since: Any = None, until: Any = None) -> F
     return f if f.active else None
 
 
+MODES = ("extractive", "llm")
+
+
+def check_mode(mode: Any) -> str:
+    """``extractive`` or ``llm``.
+
+    Raises:
+        BadQuestion: any other value.
+    """
+    if mode not in MODES:
+        raise BadQuestion(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
+    return mode
+
+
 def check_names(what: str, values: Any) -> tuple[str, ...] | None:
     """A list of names (a single string counts as one); None when empty.
 

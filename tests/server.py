@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,12 +21,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _rest_ready(url: str) -> None:
+    """``POST /api/ask`` is added just after the chat starts: wait until it answers (400 to an empty body)."""
+    try:
+        urllib.request.urlopen(urllib.request.Request(url + "/api/ask", data=b"", method="POST"), timeout=5)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise OSError("POST /api/ask not ready") from None
+
+
 @contextmanager
-def running_server(home: Path, *, env: dict | None = None, timeout: float = 120):
+def running_server(home: Path, *, env: dict | None = None, timeout: float = 120, args: tuple[str, ...] = ()):
     port = free_port()
     log = open(home / f"server-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--home", str(home), "--port", str(port), "--no-sample"],
+        [sys.executable, "-m", "app.cli", "serve", "--home", str(home), "--port", str(port), "--no-sample", *args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
@@ -36,6 +46,7 @@ def running_server(home: Path, *, env: dict | None = None, timeout: float = 120)
                 raise RuntimeError(f"server exited: {(home / f'server-{port}.log').read_text()[-2000:]}")
             try:
                 urllib.request.urlopen(url + "/config", timeout=2)
+                _rest_ready(url)
                 break
             except OSError as exc:
                 if "401" in str(exc) or "403" in str(exc):

@@ -1,0 +1,139 @@
+"""Written answers (answer.mode=llm): how much the verifier keeps, how often it falls back, speed.
+
+    python bench/written.py --calibrate [--json bench/results/written_calibration.json]
+    python bench/written.py --home H --questions Q.jsonl.gz --url http://127.0.0.1:8080/v1 --model NAME \\
+        [--limit 200] [--gold-only] [--json OUT] [--dump answers.jsonl]
+
+``--calibrate`` measures the meaning threshold ``llm.min_meaning`` on ../shared/train (Reddit
+questions, never evaluation data): a statement made of a question and its gold answer is compared
+(cosine, the default embedder) with the paragraph sentence holding the answer (supported) and with
+the other sentences of the same paragraph (same topic, not the fact). The threshold is the value that
+keeps 95% of supported statements; the table shows how many same-topic sentences it rejects.
+
+The second form asks each question in llm mode against a running OpenAI-compatible server and
+reports: sentences kept by the verifier, answers that fell back to quotes, answer-in-text (a gold
+answer string in the answer) for the written and the quoted answer, time to first token, pieces/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from common import SHARED, percentile, print_table, write_json
+
+
+def calibrate(limit: int) -> dict:
+    from index.embed import make_embedder
+
+    paras = {}
+    with gzip.open(SHARED / "train/squadshifts_reddit.paragraphs.jsonl.gz", "rt") as fh:
+        for line in fh:
+            p = json.loads(line)
+            paras[p["id"]] = p["text"]
+    pairs = []
+    with gzip.open(SHARED / "train/squadshifts_reddit.questions.jsonl.gz", "rt") as fh:
+        for line in fh:
+            q = json.loads(line)
+            text = paras.get(q["gold_doc_ids"][0])
+            if not text or not q["answers"]:
+                continue
+            spans = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text) if len(m.group().split()) >= 4]
+            at = q["answer_starts"][0]
+            gold = [i for i, (a, b) in enumerate(spans) if a <= at < b]
+            if not gold or len(spans) < 2:
+                continue
+            statement = f"{q['question'].rstrip('?')}: {q['answers'][0]}."
+            pairs.append((statement, text[slice(*spans[gold[0]])], [text[a:b] for i, (a, b) in enumerate(spans) if i != gold[0]][:3]))
+            if len(pairs) >= limit:
+                break
+    emb = make_embedder()
+    sv = emb.embed_sentences([p[0] for p in pairs])
+    gv = emb.embed_sentences([p[1] for p in pairs])
+    supported = np.sum(sv * gv, axis=1)
+    others = [float(sv[i] @ v) for i, p in enumerate(pairs) for v in emb.embed_sentences(p[2])]
+    threshold = float(np.percentile(supported, 5))
+    return {"pairs": len(pairs), "same_topic_sentences": len(others), "threshold_keeps_95pct": round(threshold, 3),
+            "supported_p50": round(float(np.median(supported)), 3), "same_topic_p50": round(float(np.median(others)), 3),
+            "same_topic_rejected": round(float(np.mean(np.array(others) < threshold)), 3)}
+
+
+def measure(args) -> dict:
+    from qa import Assistant
+    from qa.evaluate import load_questions
+
+    qs = [q for q in load_questions(args.questions) if q.answers and (q.gold or not args.gold_only)][: args.limit]
+    a = Assistant(home=args.home, llm={"url": args.url, "model": args.model, "timeout": args.timeout,
+                                       "max_tokens": args.max_tokens})
+    a.warm_up()
+    kept = dropped = fell_back = 0
+    dump = open(args.dump, "w", encoding="utf-8") if args.dump else None
+    in_written, in_quoted, ttft, rate = [], [], [], []
+    for q in qs:
+        t0 = time.perf_counter()
+        first: list[float] = []
+        pieces: list[str] = []
+
+        def on_token(p, first=first, pieces=pieces, t0=t0):
+            if not first:
+                first.append(time.perf_counter() - t0)
+            pieces.append(p)
+
+        ans = a.ask(q.question, as_of=q.date, mode="llm", on_token=on_token, corroborate=False)
+        total = time.perf_counter() - t0
+        quoted = a.ask(q.question, as_of=q.date, corroborate=False)
+        gold = [g.lower() for g in q.answers if g.strip()]
+        kept += sum(1 for c in ans.claims if c.how == "generated")
+        dropped += len(ans.unsupported)
+        fell_back += ans.mode != "llm"
+        in_written.append(any(g in ans.text.lower() for g in gold) if ans.mode == "llm" else None)
+        in_quoted.append(any(g in quoted.text.lower() for g in gold))
+        if dump:  # for checking the written answers by hand against their cited spans
+            dump.write(json.dumps({"id": q.id, "question": q.question, "gold": q.answers, "mode": ans.mode,
+                                   "notice": ans.notice, "claims": [{"text": c.text, "how": c.how,
+                                   "cited": [e.text for e in c.evidence]} for c in ans.claims],
+                                   "unsupported": list(ans.unsupported)}, ensure_ascii=False) + "\n")
+        if first:
+            ttft.append(first[0] * 1000)
+            rate.append(len(pieces) / max(total - first[0], 1e-3))
+    written = [x for x in in_written if x is not None]
+    return {"questions": len(qs), "model": args.model, "sentences_kept": kept, "sentences_dropped": dropped,
+            "kept_share": round(kept / max(kept + dropped, 1), 3), "fallback_share": round(fell_back / max(len(qs), 1), 3),
+            "answer_in_text_written": round(float(np.mean(written)), 3) if written else None,
+            "answer_in_text_quoted": round(float(np.mean(in_quoted)), 3),
+            "ttft_p50_ms": round(percentile(ttft, 50), 1) if ttft else None,
+            "pieces_per_s_p50": round(percentile(rate, 50), 1) if rate else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calibrate", action="store_true")
+    ap.add_argument("--pairs", type=int, default=1000)
+    ap.add_argument("--home", type=Path)
+    ap.add_argument("--questions", type=Path)
+    ap.add_argument("--url")
+    ap.add_argument("--model")
+    ap.add_argument("--limit", type=int, default=200)
+    ap.add_argument("--gold-only", action="store_true")
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--max-tokens", type=int, default=160)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--dump", default=None, help="write each question's written answer and cited sentences (JSONL)")
+    args = ap.parse_args()
+    if args.calibrate:
+        out = calibrate(args.pairs)
+    else:
+        if not (args.home and args.questions and args.url):
+            raise SystemExit("--home, --questions and --url are needed (or --calibrate)")
+        out = measure(args)
+    print_table("meaning threshold" if args.calibrate else "written answers", out)
+    write_json(args.json, out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""Written answers: an LLM drafts, every sentence is checked against the evidence it cites.
+
+The prompt numbers the selected evidence sentences with their outlet, date and who says them. The
+model answers with a marker ``[n]`` after each sentence. Before anything is shown, each sentence is
+verified (``verify``):
+
+- it cites at least one marker that maps to evidence (markers mapping to nothing are removed);
+- every number, name, month and weekday in it occurs in the evidence it cites (its words, outlet,
+  title, speaker, or the day it was published);
+- its meaning is close enough to one cited sentence (cosine ≥ ``llm.min_meaning``).
+
+A sentence failing any check is dropped and listed in ``unsupported`` with the reason. If nothing
+survives, or the model is down or slow, the answer is the quoted one and says why. A kept claim cites
+the exact spans of the evidence sentences it names, so ``quote == article.text[start:end]`` holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.embed import Embedder
+from qa.llm import LLM, LLMUnavailable, with_deadline
+from qa.settings import LLMSettings
+from qa.types import Claim, Evidence, who_says
+from qa.writers import QuoteWriter
+
+SYSTEM = (
+    "You answer an analyst's question about news articles using only the numbered evidence sentences. "
+    "Write a short answer of one to four sentences. End every sentence with the number of the evidence "
+    "sentence it uses, in square brackets, like [2]. Say who reports or says each thing, as the evidence "
+    "gives it (for example \"according to ANHA\"). Use only names, numbers and dates found in the evidence. "
+    "If the evidence does not answer the question, reply only: The articles do not say."
+)
+DOES_NOT_SAY = "the articles do not say"
+
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_SENT_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
+_CAPITAL = re.compile(r"\b[A-Z][\w'’\-]*")
+_WORDS = re.compile(r"[\w'’\-]+")
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS |= {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80",
+                  "ninety": "90", "hundred": "100", "thousand": "1000", "dozen": "12"}
+MONTHS = ("january february march april may june july august september october november december").split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+# capitalised words that name nothing: sentence openers, reporting words, pronouns
+_PLAIN = set("""a an the this that these those there their they it its he she his her we our i you according
+as at by for from in into on of to with and but or so yet if while after before during since until about
+also however meanwhile both all some many most several other another no not one each every said says
+reported reports told tells added claimed stated announced confirmed denied officials sources source
+report reports article articles evidence question answer""".split())
+
+
+@dataclass
+class Drafted:
+    """One sentence of the model's reply: its words (markers removed) and the evidence numbers it cites."""
+
+    text: str
+    markers: list[int]
+    raw: str
+
+
+@dataclass
+class Written:
+    """What the writer did: the claims kept, the sentences dropped (with reasons), and why it fell back."""
+
+    claims: list[Claim] = field(default_factory=list)
+    unsupported: list[dict] = field(default_factory=list)
+    notice: str | None = None
+    raw: str = ""
+    evidence_ids: list[str] = field(default_factory=list)
+
+
+def evidence_line(n: int, e: Evidence) -> str:
+    """``[n] (ANHA, 2015-03-20; according to: Khalid Iskef (...)) The sentence.``"""
+    meta = [x for x in (e.source, e.date) if x]
+    who = who_says(e.attribution, e.source)
+    if who:
+        meta.append(who)
+    head = f"({'; '.join(meta)}) " if meta else ""
+    return f"[{n}] {head}{' '.join(e.text.split())}"
+
+
+def messages(question: str, evidence: list[Evidence], history: list[tuple[str, str]] = ()) -> list[dict]:
+    """The chat messages: instructions, recent turns, then the numbered evidence and the question."""
+    out = [{"role": "system", "content": SYSTEM}]
+    for q, a in history:
+        out += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+    body = "\n".join(evidence_line(i, e) for i, e in enumerate(evidence, 1))
+    out.append({"role": "user", "content": f"Evidence:\n{body}\n\nQuestion: {question}"})
+    return out
+
+
+def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[dict]:
+    """Messages asking the model to turn a follow-up into a question that stands alone."""
+    turns = "\n".join(f"Q: {q}\nA: {a}" for q, a in history)
+    return [
+        {"role": "system", "content": "Rewrite the last question of a conversation so that it can be understood "
+                                      "without the conversation. Reply with the rewritten question only."},
+        {"role": "user", "content": f"{turns}\nLast question: {question}"},
+    ]
+
+
+def clean_rewrite(reply: str, question: str) -> str:
+    """The first line of the model's rewrite, or the question itself when the reply is unusable."""
+    line = next((x.strip() for x in reply.strip().splitlines() if x.strip()), "")
+    line = re.sub(r"^(rewritten question|question|q)\s*:\s*", "", line, flags=re.I).strip().strip('"“”')
+    return line if 3 <= len(line) <= 400 else question
+
+
+def split(reply: str) -> list[Drafted]:
+    """The reply's sentences, each with the markers after (or inside) it."""
+    text = " ".join(reply.replace("\r", " ").split())
+    # a marker after the full stop belongs to the sentence before it: "... killed. [1] Then ..." -> "... killed [1]. Then"
+    text = re.sub(r"([.!?])\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+)", lambda m: f" {m.group(2).strip()}{m.group(1)} ", text)
+    out = []
+    for raw in _SENT_END.split(text):
+        raw = raw.strip()
+        if not raw:
+            continue
+        marks = [int(x) for m in _MARKER.finditer(raw) for x in re.split(r"[,;]", m.group(1))]
+        words = " ".join(_MARKER.sub(" ", raw).split())
+        words = re.sub(r"\s+([.,;:!?])", r"\1", words)
+        if words:
+            out.append(Drafted(words, list(dict.fromkeys(marks)), raw))
+    return out
+
+
+def _numbers(text: str) -> set[str]:
+    found = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    found |= {_NUMBER_WORDS[w] for w in (x.lower() for x in _WORDS.findall(text)) if w in _NUMBER_WORDS}
+    return {n[:-2] if n.endswith(".0") else n for n in found}
+
+
+def _pool(evidence: list[Evidence]) -> tuple[set[str], set[str], str]:
+    """Words and numbers the cited evidence allows, and its text (lower case)."""
+    parts = []
+    for e in evidence:
+        a = e.attribution or {}
+        parts += [e.text, e.source, e.title, a.get("speaker") or "", a.get("role") or "", a.get("affiliation") or "",
+                  a.get("leaning") or "", a.get("carrier") or ""]
+        if e.date and re.match(r"\d{4}-\d{2}-\d{2}", e.date):
+            y, m, d = e.date[:10].split("-")
+            parts += [y, MONTHS[int(m) - 1], str(int(d))]
+    text = " ".join(parts)
+    words = {w.lower().removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text)}
+    words |= {p for w in list(words) if "-" in w for p in w.split("-") if p}  # "al-Abdi" allows "Abdi"
+    return words, _numbers(text), text.lower()
+
+
+def check_facts(sentence: str, evidence: list[Evidence]) -> str | None:
+    """Why ``sentence`` says more than ``evidence`` (a number, name or date not in it), or None."""
+    words, numbers, _ = _pool(evidence)
+    missing = sorted(n for n in _numbers(sentence) if n not in numbers)
+    if missing:
+        return f"the number {missing[0]} is not in the evidence it cites"
+    for m in _CAPITAL.finditer(sentence):
+        w = m.group(0).lower().removesuffix("'s").removesuffix("’s").strip("-")
+        opener = not sentence[: m.start()].strip(" \"'“‘(")  # any sentence starts with a capital
+        if not w or w in _PLAIN or (opener and w not in MONTHS and w not in WEEKDAYS and len(w) < 3):
+            continue
+        if opener and w in words:
+            continue
+        if opener and w not in MONTHS and w not in WEEKDAYS and not _looks_like_name(sentence, m):
+            continue
+        if w not in words and not all(p in words for p in w.split("-") if p):
+            what = "date" if w in MONTHS or w in WEEKDAYS else "name"
+            return f"the {what} {m.group(0)!r} is not in the evidence it cites"
+    for w in (x.lower() for x in _WORDS.findall(sentence)):
+        if (w in MONTHS or w in WEEKDAYS) and w not in words:
+            return f"the date {w!r} is not in the evidence it cites"
+    return None
+
+
+def _looks_like_name(sentence: str, m: re.Match) -> bool:
+    """A sentence's first word is a name when the next word is capitalised too ("Mustafa al-Abdi",
+    "Kurdish forces" is not told apart: it is checked), or it is followed by a reporting verb."""
+    rest = sentence[m.end():].lstrip()
+    nxt = rest.split(" ", 1)[0] if rest else ""
+    return bool(nxt) and (nxt[:1].isupper() or nxt.lower().strip(",") in {"said", "says", "told", "reported", "added"})
+
+
+def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, min_meaning: float,
+           vectors: np.ndarray | None = None) -> tuple[list[Claim], list[dict]]:
+    """Keep the drafted sentences the cited evidence supports; the rest, with reasons."""
+    kept: list[Claim] = []
+    dropped: list[dict] = []
+    todo: list[tuple[Drafted, list[int]]] = []
+    for d in drafts:
+        marks = [m for m in d.markers if 1 <= m <= len(evidence)]
+        if not marks:
+            reason = "cites no evidence" if not d.markers else f"cites evidence that does not exist ({d.markers})"
+            dropped.append({"text": d.text, "reason": reason})
+            continue
+        why = check_facts(d.text, [evidence[m - 1] for m in marks])
+        if why:
+            dropped.append({"text": d.text, "reason": why, "markers": marks})
+            continue
+        todo.append((d, marks))
+    if not todo:
+        return kept, dropped
+    if vectors is None:
+        vectors = embedder.embed_sentences([e.text for e in evidence])
+    dvecs = embedder.embed_sentences([d.text for d, _ in todo])
+    for (d, marks), v in zip(todo, dvecs, strict=True):
+        sims = vectors[[m - 1 for m in marks]] @ v
+        best = float(np.max(sims))
+        if best < min_meaning:
+            dropped.append({"text": d.text, "reason": f"its meaning is not close enough to the evidence it cites "
+                                                      f"(cosine {best:.2f} < {min_meaning:.2f})", "markers": marks})
+            continue
+        # cite the sentences it is close to (at least the best one), in the order the model gave them
+        chosen = [m for m, s in zip(marks, sims, strict=True) if s >= min_meaning] or [marks[int(np.argmax(sims))]]
+        kept.append(Claim(d.text, tuple(evidence[m - 1] for m in chosen), "generated"))
+    return kept, dropped
+
+
+class LLMWriter:
+    """A ``ClaimWriter`` that asks an LLM for the answer and keeps only verified sentences.
+
+    Falls back to quoting the best ``fallback`` evidence sentences when the model is unavailable,
+    slow, or none of its sentences survive; ``result`` says what happened.
+    """
+
+    name = "llm"
+
+    def __init__(self, llm: LLM, embedder: Embedder, settings: LLMSettings, fallback: int,
+                 history: list[tuple[str, str]] = (), on_token: Callable[[str], None] | None = None):
+        self.llm, self.embedder, self.settings = llm, embedder, settings
+        self.fallback, self.history, self.on_token = fallback, list(history), on_token
+        self.result = Written()
+
+    def write(self, question: str, evidence: tuple[Evidence, ...]) -> list[Claim]:
+        ev = list(evidence)
+        self.result = r = Written(evidence_ids=[f"{e.article_id}:{e.start}-{e.end}" for e in ev])
+        try:
+            pieces = with_deadline(lambda: self.llm.stream(messages(question, ev, self.history)),
+                                   self.settings.timeout, self.on_token)
+        except LLMUnavailable as exc:
+            r.notice = f"{exc}. Showing quoted sentences instead."
+            return self._quoted(question, ev)
+        r.raw = "".join(pieces).strip()
+        if DOES_NOT_SAY in r.raw.lower() and not _MARKER.search(r.raw):
+            r.notice = "The language model found no answer in the evidence. Showing quoted sentences instead."
+            return self._quoted(question, ev)
+        r.claims, r.unsupported = verify(split(r.raw), ev, self.embedder, self.settings.min_meaning)
+        if not r.claims:
+            r.notice = ("No sentence of the written answer was supported by the evidence it cites. "
+                        "Showing quoted sentences instead.")
+            return self._quoted(question, ev)
+        return r.claims
+
+    def _quoted(self, question: str, ev: list[Evidence]) -> list[Claim]:
+        best = sorted(range(len(ev)), key=lambda i: -ev[i].score)[: self.fallback]
+        return QuoteWriter().write(question, tuple(ev[i] for i in sorted(best)))
+

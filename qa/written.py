@@ -5,8 +5,9 @@ model answers with a marker ``[n]`` after each sentence. Before anything is show
 verified (``verify``):
 
 - it cites at least one marker that maps to evidence (markers mapping to nothing are removed);
-- every number, name, month and weekday in it occurs in the evidence it cites (its words, outlet,
-  title, speaker, or the day it was published);
+- every number, name, month and weekday in it occurs in the evidence it cites (its words, its
+  outlet and speaker, or the day it describes as resolved by ``qa.dating``); when the marker is wrong but exactly the facts are
+  in another evidence sentence close in meaning, the claim cites that sentence instead;
 - its meaning is close enough to one cited sentence (cosine ≥ ``llm.min_meaning``).
 
 A sentence failing any check is dropped and listed in ``unsupported`` with the reason. If nothing
@@ -32,9 +33,20 @@ SYSTEM = (
     "You answer an analyst's question about news articles using only the numbered evidence sentences. "
     "Write a short answer of one to four sentences. End every sentence with the number of the evidence "
     "sentence it uses, in square brackets, like [2]. Say who reports or says each thing, as the evidence "
-    "gives it (for example \"according to ANHA\"). Use only names, numbers and dates found in the evidence. "
+    "gives it (\"according to ...\"). Use only names, numbers and dates found in the evidence. "
     "If the evidence does not answer the question, reply only: The articles do not say."
 )
+# one worked example of the format (another subject, so none of its words can leak into an answer unnoticed:
+# the verifier checks names and numbers against the cited evidence)
+EXAMPLE = [
+    {"role": "user", "content": "Evidence:\n[1] (Harbor Times; 2020-05-02; according to: the mayor) The bridge will reopen "
+                                "on Monday after repairs, the mayor said.\n[2] (Harbor Times; 2020-05-02; Harbor Times's own "
+                                "reporting) The repairs cost $2 million.\n\nQuestion: When will the bridge reopen, and what "
+                                "did the repairs cost?"},
+    {"role": "assistant", "content": "The bridge will reopen on Monday, according to the mayor [1]. The Harbor Times reports "
+                                     "that the repairs cost $2 million [2]."},
+]
+REMINDER = "Answer in one to four sentences, each ending with the number of its evidence sentence in square brackets."
 DOES_NOT_SAY = "the articles do not say"
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -89,11 +101,11 @@ def evidence_line(n: int, e: Evidence) -> str:
 
 def messages(question: str, evidence: list[Evidence], history: list[tuple[str, str]] = ()) -> list[dict]:
     """The chat messages: instructions, recent turns, then the numbered evidence and the question."""
-    out = [{"role": "system", "content": SYSTEM}]
+    out = [{"role": "system", "content": SYSTEM}, *EXAMPLE]
     for q, a in history:
         out += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
     body = "\n".join(evidence_line(i, e) for i, e in enumerate(evidence, 1))
-    out.append({"role": "user", "content": f"Evidence:\n{body}\n\nQuestion: {question}"})
+    out.append({"role": "user", "content": f"Evidence:\n{body}\n\nQuestion: {question}\n\n{REMINDER}"})
     return out
 
 
@@ -127,6 +139,8 @@ def split(reply: str) -> list[Drafted]:
         marks = [int(x) for m in _MARKER.finditer(raw) for x in re.split(r"[,;]", m.group(1))]
         words = " ".join(_MARKER.sub(" ", raw).split())
         words = re.sub(r"\s+([.,;:!?])", r"\1", words)
+        # "..., according to [2]." loses its marker: the dangling "according to (the evidence)" goes too
+        words = re.sub(r",?\s+according to(?: the)?(?: evidence)?(?=[.!?]$)", "", words, flags=re.I)
         if words:
             out.append(Drafted(words, list(dict.fromkeys(marks)), raw))
     return out
@@ -141,12 +155,14 @@ def _numbers(text: str) -> set[str]:
 def _pool(evidence: list[Evidence]) -> tuple[set[str], set[str], str]:
     """Words and numbers the cited evidence allows, and its text (lower case)."""
     parts = []
-    for e in evidence:
+    for e in evidence:  # the sentence, who says it and who carried it; not the title (it may say more)
         a = e.attribution or {}
-        parts += [e.text, e.source, e.title, a.get("speaker") or "", a.get("role") or "", a.get("affiliation") or "",
+        parts += [e.text, e.source, a.get("speaker") or "", a.get("role") or "", a.get("affiliation") or "",
                   a.get("leaning") or "", a.get("carrier") or ""]
-        if e.date and re.match(r"\d{4}-\d{2}-\d{2}", e.date):
-            y, m, d = e.date[:10].split("-")
+        ev = e.event or {}
+        day = ev.get("event_date") if ev.get("dated_by") in ("explicit", "relative") else None  # resolved, not assumed
+        if day and re.match(r"\d{4}-\d{2}-\d{2}$", day):
+            y, m, d = day.split("-")
             parts += [y, MONTHS[int(m) - 1], str(int(d))]
     text = " ".join(parts)
     words = {w.lower().removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text)}
@@ -199,16 +215,20 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
             dropped.append({"text": d.text, "reason": reason})
             continue
         why = check_facts(d.text, [evidence[m - 1] for m in marks])
-        if why:
-            dropped.append({"text": d.text, "reason": why, "markers": marks})
-            continue
-        todo.append((d, marks))
+        todo.append((d, marks, why))
     if not todo:
         return kept, dropped
     if vectors is None:
         vectors = embedder.embed_sentences([e.text for e in evidence])
-    dvecs = embedder.embed_sentences([d.text for d, _ in todo])
-    for (d, marks), v in zip(todo, dvecs, strict=True):
+    dvecs = embedder.embed_sentences([d.text for d, _, _ in todo])
+    for (d, marks, why), v in zip(todo, dvecs, strict=True):
+        if why:  # the cited sentence lacks a fact: one other evidence sentence may hold them all
+            fix = _recite(d.text, v, evidence, vectors, min_meaning)
+            if fix is None:
+                dropped.append({"text": d.text, "reason": why, "markers": marks})
+                continue
+            kept.append(Claim(d.text, (evidence[fix],), "generated"))
+            continue
         sims = vectors[[m - 1 for m in marks]] @ v
         best = float(np.max(sims))
         if best < min_meaning:
@@ -219,6 +239,18 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
         chosen = [m for m, s in zip(marks, sims, strict=True) if s >= min_meaning] or [marks[int(np.argmax(sims))]]
         kept.append(Claim(d.text, tuple(evidence[m - 1] for m in chosen), "generated"))
     return kept, dropped
+
+
+def _recite(text: str, vec: np.ndarray, evidence: list[Evidence], vectors: np.ndarray, min_meaning: float) -> int | None:
+    """The evidence sentence (index) that holds every fact of ``text`` and is closest to it in meaning, when
+    the model put the wrong marker; None when no single sentence supports it."""
+    sims = vectors @ vec
+    for i in np.argsort(-sims):
+        if sims[i] < min_meaning:
+            return None
+        if check_facts(text, [evidence[int(i)]]) is None:
+            return int(i)
+    return None
 
 
 class LLMWriter:

@@ -94,15 +94,17 @@ def test_the_verifier_keeps_what_the_cited_evidence_says_and_drops_the_rest(samp
              f"The fighting has spread to Aleppo [{other}]. IS fighters were defeated [{len(ev) + 4}]. Kurds are happy. "
              f"Kurdish forces killed 43 fighters [{other}].")
     kept, dropped = verify(split(reply), ev, sample.embedder, sample.settings.llm.min_meaning)
-    assert [k.text for k in kept] == ["The YPG captured five villages from the Islamic State on Tuesday, in fighting "
-                                      "that reportedly killed 43 IS fighters."]
+    assert [k.text for k in kept][:1] == ["The YPG captured five villages from the Islamic State on Tuesday, in fighting "
+                                          "that reportedly killed 43 IS fighters."]
+    assert len(kept) == 2
     assert kept[0].how == "generated" and kept[0].evidence == (ev[n43 - 1],)
     reasons = {d["text"]: d["reason"] for d in dropped}
     assert "number 120" in reasons["The clashes killed 120 civilians."]
     assert "'Aleppo'" in reasons["The fighting has spread to Aleppo."]
     assert "does not exist" in reasons["IS fighters were defeated."]
     assert reasons["Kurds are happy."] == "cites no evidence"
-    assert "number 43" in reasons["Kurdish forces killed 43 fighters."]  # true elsewhere, not in what it cites
+    # the wrong marker of a sentence another evidence sentence supports is corrected to that sentence
+    assert kept[1].text == "Kurdish forces killed 43 fighters." and kept[1].evidence == (ev[n43 - 1],)
 
 
 def test_markers_after_the_full_stop_and_lists_of_markers_are_read():
@@ -206,3 +208,18 @@ def test_the_server_writes_answers_over_rest_and_serves_its_tools_over_mcp(llm_u
         assert "passages" in (listed["search"].description or "") or listed["search"].description
         body = ast.literal_eval(found.content[0].text)  # Gradio's MCP server sends the returned dict as its str()
         assert len(body["passages"]) == 2 and body["passages"][0]["article_id"].startswith("syria-direct")
+
+
+def test_the_chat_streams_the_draft_then_shows_the_checked_answer(llm_url, sample_home, embedder):
+    from app.web import ChatBackend
+    from qa import Assistant
+
+    a = Assistant(home=sample_home, llm=_llm(llm_url), answer={"corroboration": False})
+    a._embedder = embedder
+    steps = list(ChatBackend(a).ask_streaming(KOBANI, None, mode="llm"))
+    drafts = [v for kind, v in steps if kind == "draft"]
+    assert drafts and all(len(x) <= len(y) for x, y in zip(drafts, drafts[1:], strict=False))  # text grows
+    kind, (conv, ans_html, src_html, err) = steps[-1]
+    assert kind == "done" and err is None and "qa-marker" in ans_html
+    assert conv.turns[-1].model == llm_url[1]
+    assert "<script" not in ans_html

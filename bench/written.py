@@ -52,6 +52,11 @@ def calibrate(limit: int) -> dict:
             pairs.append((statement, text[slice(*spans[gold[0]])], [text[a:b] for i, (a, b) in enumerate(spans) if i != gold[0]][:3]))
             if len(pairs) >= limit:
                 break
+    from qa.written import word_support
+
+    words_sup = np.array([word_support(p[0], [p[1]]) for p in pairs])
+    words_other = np.array([word_support(p[0], [o]) for p in pairs for o in p[2]])
+    wthr = float(np.percentile(words_sup, 5))
     emb = make_embedder()
     sv = emb.embed_sentences([p[0] for p in pairs])
     gv = emb.embed_sentences([p[1] for p in pairs])
@@ -60,7 +65,10 @@ def calibrate(limit: int) -> dict:
     threshold = float(np.percentile(supported, 5))
     return {"pairs": len(pairs), "same_topic_sentences": len(others), "threshold_keeps_95pct": round(threshold, 3),
             "supported_p50": round(float(np.median(supported)), 3), "same_topic_p50": round(float(np.median(others)), 3),
-            "same_topic_rejected": round(float(np.mean(np.array(others) < threshold)), 3)}
+            "same_topic_rejected": round(float(np.mean(np.array(others) < threshold)), 3),
+            "words_threshold_keeps_95pct": round(wthr, 3), "words_supported_p50": round(float(np.median(words_sup)), 3),
+            "words_same_topic_p50": round(float(np.median(words_other)), 3),
+            "words_same_topic_rejected": round(float(np.mean(words_other < wthr)), 3)}
 
 
 def measure(args) -> dict:

@@ -81,6 +81,7 @@ class LLMSettings(Group):
     evidence: int = Field(8, gt=0, le=30, description="evidence sentences the prompt numbers for the model")
     history_turns: int = Field(3, ge=0, le=20, description="recent chat turns the prompt repeats")
     min_meaning: float = Field(0.30, ge=0, le=1, description="a written sentence whose cosine to every sentence it cites is below this is dropped (measured on ../shared/train: keeps 95% of supported statements, rejects 61% of same-topic sentences; bench/written.py --calibrate)")
+    min_words: float = Field(0.22, ge=0, le=1, description="a written sentence of whose content words less than this share occur in the sentence it cites is dropped (measured on ../shared/train: keeps 95% of supported statements, rejects 86% of same-topic sentences; bench/written.py --calibrate)")
     rewrite_followups: bool = Field(True, description="let the LLM rewrite a follow-up question from the chat history into the searched query")
 
     @property

@@ -8,7 +8,8 @@ verified (``verify``):
 - every number, name, month and weekday in it occurs in the evidence it cites (its words, its
   outlet and speaker, or the day it describes as resolved by ``qa.dating``); when the marker is wrong but exactly the facts are
   in another evidence sentence close in meaning, the claim cites that sentence instead;
-- its meaning is close enough to one cited sentence (cosine ≥ ``llm.min_meaning``).
+- enough of its content words occur in the cited sentences (``llm.min_words``) and its meaning is close
+  enough to one of them (cosine ≥ ``llm.min_meaning``).
 
 A sentence failing any check is dropped and listed in ``unsupported`` with the reason. If nothing
 survives, or the model is down or slow, the answer is the quoted one and says why. A kept claim cites
@@ -202,8 +203,19 @@ def _looks_like_name(sentence: str, m: re.Match) -> bool:
     return bool(nxt) and (nxt[:1].isupper() or nxt.lower().strip(",") in {"said", "says", "told", "reported", "added"})
 
 
+def word_support(sentence: str, cited: list[str]) -> float:
+    """Share of the sentence's content words (stemmed, stop words out, as BM25 reads them) found in ``cited``."""
+    from index.lexical import tokenize
+
+    mine, *theirs = tokenize([sentence, *cited])
+    if not mine:
+        return 1.0
+    have = {t for toks in theirs for t in toks}
+    return len(set(mine) & have) / len(set(mine))
+
+
 def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, min_meaning: float,
-           vectors: np.ndarray | None = None) -> tuple[list[Claim], list[dict]]:
+           vectors: np.ndarray | None = None, min_words: float = 0.0) -> tuple[list[Claim], list[dict]]:
     """Keep the drafted sentences the cited evidence supports; the rest, with reasons."""
     kept: list[Claim] = []
     dropped: list[dict] = []
@@ -214,7 +226,12 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
             reason = "cites no evidence" if not d.markers else f"cites evidence that does not exist ({d.markers})"
             dropped.append({"text": d.text, "reason": reason})
             continue
-        why = check_facts(d.text, [evidence[m - 1] for m in marks])
+        cited = [evidence[m - 1] for m in marks]
+        why = check_facts(d.text, cited)
+        if why is None and min_words:
+            share = word_support(d.text, [e.text for e in cited])
+            if share < min_words:
+                why = f"most of its words are not in the evidence it cites ({share:.2f} < {min_words:.2f})"
         todo.append((d, marks, why))
     if not todo:
         return kept, dropped
@@ -223,7 +240,7 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
     dvecs = embedder.embed_sentences([d.text for d, _, _ in todo])
     for (d, marks, why), v in zip(todo, dvecs, strict=True):
         if why:  # the cited sentence lacks a fact: one other evidence sentence may hold them all
-            fix = _recite(d.text, v, evidence, vectors, min_meaning)
+            fix = _recite(d.text, v, evidence, vectors, min_meaning, min_words)
             if fix is None:
                 dropped.append({"text": d.text, "reason": why, "markers": marks})
                 continue
@@ -241,14 +258,15 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
     return kept, dropped
 
 
-def _recite(text: str, vec: np.ndarray, evidence: list[Evidence], vectors: np.ndarray, min_meaning: float) -> int | None:
+def _recite(text: str, vec: np.ndarray, evidence: list[Evidence], vectors: np.ndarray, min_meaning: float,
+            min_words: float = 0.0) -> int | None:
     """The evidence sentence (index) that holds every fact of ``text`` and is closest to it in meaning, when
     the model put the wrong marker; None when no single sentence supports it."""
     sims = vectors @ vec
     for i in np.argsort(-sims):
         if sims[i] < min_meaning:
             return None
-        if check_facts(text, [evidence[int(i)]]) is None:
+        if check_facts(text, [evidence[int(i)]]) is None and word_support(text, [evidence[int(i)].text]) >= min_words:
             return int(i)
     return None
 
@@ -281,7 +299,8 @@ class LLMWriter:
         if DOES_NOT_SAY in r.raw.lower() and not _MARKER.search(r.raw):
             r.notice = "The language model found no answer in the evidence. Showing quoted sentences instead."
             return self._quoted(question, ev)
-        r.claims, r.unsupported = verify(split(r.raw), ev, self.embedder, self.settings.min_meaning)
+        r.claims, r.unsupported = verify(split(r.raw), ev, self.embedder, self.settings.min_meaning,
+                                         min_words=self.settings.min_words)
         if not r.claims:
             r.notice = ("No sentence of the written answer was supported by the evidence it cites. "
                         "Showing quoted sentences instead.")

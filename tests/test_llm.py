@@ -92,8 +92,10 @@ def test_the_verifier_keeps_what_the_cited_evidence_says_and_drops_the_rest(samp
     reply = (f"The YPG captured five villages from the Islamic State on Tuesday, in fighting that reportedly killed "
              f"43 IS fighters [{n43}]. The clashes killed 120 civilians [{n43}]. "
              f"The fighting has spread to Aleppo [{other}]. IS fighters were defeated [{len(ev) + 4}]. Kurds are happy. "
+             f"Diplomats negotiated a lasting ceasefire agreement [{n43}]. "
              f"Kurdish forces killed 43 fighters [{other}].")
-    kept, dropped = verify(split(reply), ev, sample.embedder, sample.settings.llm.min_meaning)
+    kept, dropped = verify(split(reply), ev, sample.embedder, sample.settings.llm.min_meaning,
+                           min_words=sample.settings.llm.min_words)
     assert [k.text for k in kept][:1] == ["The YPG captured five villages from the Islamic State on Tuesday, in fighting "
                                           "that reportedly killed 43 IS fighters."]
     assert len(kept) == 2
@@ -103,6 +105,7 @@ def test_the_verifier_keeps_what_the_cited_evidence_says_and_drops_the_rest(samp
     assert "'Aleppo'" in reasons["The fighting has spread to Aleppo."]
     assert "does not exist" in reasons["IS fighters were defeated."]
     assert reasons["Kurds are happy."] == "cites no evidence"
+    assert "most of its words are not in the evidence" in reasons["Diplomats negotiated a lasting ceasefire agreement."]
     # the wrong marker of a sentence another evidence sentence supports is corrected to that sentence
     assert kept[1].text == "Kurdish forces killed 43 fighters." and kept[1].evidence == (ev[n43 - 1],)
 

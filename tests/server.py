@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -33,7 +34,8 @@ def _rest_ready(url: str) -> None:
 @contextmanager
 def running_server(home: Path, *, env: dict | None = None, timeout: float = 120, args: tuple[str, ...] = ()):
     port = free_port()
-    log = open(home / f"server-{port}.log", "w")
+    logs = Path(tempfile.mkdtemp(prefix="qa-server-log-"))  # not in the home: homes may be shared by tests
+    log = open(logs / f"server-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--home", str(home), "--port", str(port), "--no-sample", *args],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
@@ -43,7 +45,7 @@ def running_server(home: Path, *, env: dict | None = None, timeout: float = 120,
         deadline = time.time() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(home / f'server-{port}.log').read_text()[-2000:]}")
+                raise RuntimeError(f"server exited: {(logs / f'server-{port}.log').read_text()[-2000:]}")
             try:
                 urllib.request.urlopen(url + "/config", timeout=2)
                 _rest_ready(url)

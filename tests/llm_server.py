@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.server import free_port
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -52,12 +53,6 @@ tok.save_pretrained(dst)
 
 def _env() -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(model_dir: Path, log: Path, wait_s: float = 180) -> tuple[subprocess.Popen, str]:

@@ -117,7 +117,7 @@ def test_no_llm_configured_answers_with_quotes_and_says_so(sample):
 
 def test_a_dead_llm_server_gives_the_quoted_answer_and_a_message(sample_home, embedder):
     from qa import Assistant
-    from tests.llm_server import free_port
+    from tests.server import free_port
 
     a = Assistant(home=sample_home, llm={"url": f"http://127.0.0.1:{free_port()}/v1", "model": "m", "timeout": 20})
     a._embedder = embedder

@@ -5,12 +5,13 @@ either states a day ("on Tuesday", "22 April") or shares the query's words becom
 event, dated by ``qa.dating`` (the publication date as a fallback, marked ``published``). The same
 event reported by several articles (the same day, mostly the same words) is one entry listing every
 source in ``mentions``. Days are ranked by how many articles refer to them; the best ``dates`` days
-are returned in calendar order, each with its ``per_date`` best events. Every event is an exact
-span with its attribution.
+are returned in calendar order, each with its ``per_date`` most central, distinct events (see
+``_day_events``). Every event is an exact span with its attribution.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from index.sentences import passage_spans
@@ -23,6 +24,10 @@ from qa.types import Evidence
 from qa.validate import make_filters
 
 SAME_EVENT = 0.5  # share of shared terms (Jaccard) above which two sentences of one day are one event
+# a day's events (``_day_events``), weights measured on Timeline17 (bench/timeline17.py)
+CENTRAL, QUERY, DATED, LONG = 1.5, 0.5, 0.3, 1.0
+LONG_WORDS = 40
+DISTINCT = 0.2  # two events of one day share less than this (Jaccard of terms)
 NO_EVENTS = "No dated events about this in the indexed articles."
 
 
@@ -90,7 +95,7 @@ def build(assistant, query: str, opts: TimelineOptions, sources=None) -> dict:
     chosen = sorted(ranked[: opts.dates])
     out = {"query": query, "dates": [
         {"date": day, "articles": _articles(evs),
-         "events": [{k: v for k, v in x.items() if not k.startswith("_")} for x in evs[: opts.per_date]]}
+         "events": [{k: v for k, v in x.items() if not k.startswith("_")} for x in _day_events(evs, terms, opts.per_date)]}
         for day, evs in chosen]}
     if not out["dates"]:
         out["message"] = NO_EVENTS
@@ -105,6 +110,38 @@ def _event(e: Evidence, dated: dict, rels: dict) -> dict:
     return {"text": e.text, "article_id": e.article_id, "title": e.title, "source": e.source, "date": e.date,
             "start": e.start, "end": e.end, "attribution": attribution, "dated_by": dated["dated_by"],
             "date_phrase": dated["date_phrase"], "event_until": dated["event_until"]}
+
+
+def _day_events(events: list[dict], terms: TermWeights, n: int) -> list[dict]:
+    """A day's ``n`` best events, distinct ones first.
+
+    Best: most central to what the day's reports say (news-tls' centroid summary: the cosine of the
+    sentence's IDF-weighted terms to the day's centroid, each sentence weighted by its mentions),
+    then about the query, dated by a phrase of its own rather than by its publication day, and at
+    most ``LONG_WORDS`` words (a run of headlines is not an event). A sentence sharing ``DISTINCT``
+    or more of its terms with one already chosen mostly says the same again: it comes after the
+    distinct ones."""
+    cen: dict[str, float] = {}
+    for x in events:
+        for t in x["_words"]:
+            cen[t] = cen.get(t, 0.0) + terms.idf(t) * (1 + len(x["mentions"]))
+    norm = math.sqrt(sum(v * v for v in cen.values())) or 1.0
+
+    def central(x: dict) -> float:
+        w = {t: terms.idf(t) for t in x["_words"]}
+        return sum(v * cen[t] for t, v in w.items()) / ((math.sqrt(sum(v * v for v in w.values())) or 1.0) * norm)
+
+    def score(x: dict) -> float:
+        return (CENTRAL * central(x) + QUERY * x["_score"] + DATED * (x["dated_by"] != "published")
+                - LONG * (len(x["text"].split()) > LONG_WORDS))
+
+    out: list[dict] = []
+    rest: list[dict] = []
+    for x in sorted(events, key=score, reverse=True):
+        if len(out) >= n:
+            break
+        (out if all(_jaccard(x["_words"], y["_words"]) < DISTINCT for y in out) else rest).append(x)
+    return out + rest[: n - len(out)]
 
 
 def _articles(events: list[dict]) -> int:

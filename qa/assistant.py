@@ -227,12 +227,17 @@ class Assistant:
 
     def _answer(self, question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval,
                 llm=None, history=(), on_token=None):
+        from qa.corroborate import is_corroboration_question, topic
+
+        asked = query
+        if is_corroboration_question(question):  # search for what the reports are about, not for talk of outlets
+            query = topic(query)
         opts = self._options(k, retrieval)
         if (speakers or leanings) and k is None:  # only some sentences may be quoted: look at more passages
             opts = opts.model_copy(update={"k": max(opts.k, 20)})
         filters = make_filters(sources, since, until)
         snap = self.snapshot()
-        window = _window(query, as_of, opts)
+        window = _window(asked, as_of, opts)
         with stage("encode"):
             qv = self.embedder.embed_query(query)  # once: retrieval and answer composition both use it
         hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters, window, qv)
@@ -243,13 +248,14 @@ class Assistant:
             writer = LLMWriter(llm, self.embedder, self.settings.llm, self.settings.answer.max_sentences,
                                history, on_token)
         with stage("compose" if writer is None else "llm", group=writer is not None):
-            answer = self._compose(question, query, hits, snap, qv, as_of, speakers, leanings, writer)
+            answer = self._compose(question, query, hits, snap, qv, as_of, speakers, leanings, writer, asked)
         if self.settings.answer.corroboration if corroborate is None else corroborate:
             with stage("corroboration", group=True):
-                answer = self._corroborate(question, answer, snap)
+                answer = self._corroborate(question, answer, snap, (query, opts, filters, window, qv))
         return answer, hits, filters, window, snap, (writer.result if writer else None)
 
-    def _compose(self, question, query, hits, snap, qv, as_of, speakers, leanings, writer=None) -> Answer:
+    def _compose(self, question, query, hits, snap, qv, as_of, speakers, leanings, writer=None, asked=None) -> Answer:
+        asked = asked or query  # the named sources and days of the question as asked ("according to CNN")
         s = self.settings.answer
         if writer is not None:  # the model reads more evidence than a quoted answer shows
             s = s.model_copy(update={"max_sentences": self.settings.llm.evidence, "score_ratio": min(s.score_ratio, 0.5)})
@@ -259,13 +265,15 @@ class Assistant:
             searched=query if query != question else None, query_vector=qv,
             annotators=(AttributionAnnotator(snap.attributions), DatingAnnotator()),
             keep=keep_attributed(speakers, leanings),
-            prefer=combine(prefer_named(query, self.settings.answer.source_weight, asked_for=bool(speakers or leanings)),
-                           prefer_dated(query, _as_of(as_of), self.settings.answer.event_weight)),
+            prefer=combine(prefer_named(asked, self.settings.answer.source_weight, asked_for=bool(speakers or leanings)),
+                           prefer_dated(asked, _as_of(as_of), self.settings.answer.event_weight)),
         )
 
-    def _corroborate(self, question: str, answer: Answer, snap: IndexSnapshot) -> Answer:
+    def _corroborate(self, question: str, answer: Answer, snap: IndexSnapshot, search=None) -> Answer:
         """Each cited claim with its corroboration; a question about which outlets reported something,
-        or whether their figures agree, is answered from it (each report and figure cited)."""
+        or whether their figures agree, is answered from it and from each other article's best answer
+        to the question (``search``: its query, options, filters, window and vector; each report and
+        figure cited)."""
         from qa.corroborate import Corroborator, corroboration_claims, is_corroboration_question
         from qa.render import render
 
@@ -276,7 +284,8 @@ class Assistant:
         answer = replace(answer, citations=cites)
         if not is_corroboration_question(question) or any(c.how == "generated" for c in answer.claims):
             return answer
-        claims = corroboration_claims(question, answer.claims, cites, corr.found)
+        reports = corr.question_reports(question, answer.claims, *search) if search else []
+        claims = corroboration_claims(question, answer.claims, cites, corr.found, reports=reports)
         if len(claims) == len(answer.claims):
             return answer
         found = {(c.article_id, c.start, c.end): c.corroboration for c in cites}

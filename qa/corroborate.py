@@ -24,7 +24,7 @@ from index.backend import SearchBackend
 from index.embed import Embedder
 from index.types import Hit
 from qa.attribution import AttributionAnnotator, label
-from qa.evidence import TermWeights, passage_sentences
+from qa.evidence import TermWeights, passage_sentences, passage_strength
 from qa.retrieve import HybridRetriever
 from qa.settings import AnswerSettings, RetrievalSettings
 from qa.stance import conflicting, cue_stance, figures, relatedness
@@ -33,6 +33,11 @@ from qa.types import Citation, Claim, Evidence
 
 _WORD = re.compile(r"\w+")
 COPY = 0.8  # word-trigram Jaccard at or above which two sentences are one account (a copy)
+REPORT_PASSAGES = 20  # passages read for the other articles' answers to a corroboration question
+REPORT_COVER, REPORT_SHARE = 0.25, 0.6  # an article's answer covers this much of the question, and this share of the best one
+PASSAGE_SHARE = 0.8  # a sentence giving a figure of a kind the answer gives counts this share of its passage's strength
+_FIGURE_Q = re.compile(r"\b(?:how (?:many|much|long|far|old|big|large)|(?:death )?tolls?|numbers?|figures?|amounts?|"
+                       r"prices?|cost|value|totals?|sums?|votes?|percent(?:age)?|share|count)\b", re.I)
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -92,6 +97,62 @@ class Corroborator:
             out.append(self._verdict(quote, aid, outlet, items))
         return out
 
+    def question_reports(self, question: str, claims, query: str, opts: RetrievalSettings, filters, window,
+                         query_vector) -> list[Evidence]:
+        """For a corroboration question, each article's sentence that best answers it, best first,
+        with who says each.
+
+        Best: the IDF-weighted coverage of the question's topic words (``topic``), at least
+        ``REPORT_COVER`` and ``REPORT_SHARE`` of the best one's. For a question about a figure, only
+        sentences that state one; a figure of a kind the answer already gives (dollars, killed) is
+        read with its passage (``PASSAGE_SHARE`` of the passage's evidence strength, meaning and
+        words, counts: "The total $36 million will be divided …"); and an article the answer already quotes with a figure is
+        read again only for a figure it does not give yet."""
+        with stage("question_reports"):
+            ropts = opts.model_copy(update={"k": REPORT_PASSAGES, "rerank": False, "dedupe": False})
+            hits = self.retriever.retrieve(self.backend, query, ropts, filters, window, query_vector)
+            if not hits:
+                return []
+            about = topic(query)
+            shown = [e for cl in claims for e in cl.evidence]
+            figure = bool(_FIGURE_Q.search(question))
+            asked = {(f.unit, f.value) for f in figures(question)}  # "the two men exonerated": not what is asked
+            given = {(f.unit, f.value) for e in shown for f in figures(e.text)} - asked
+            units = {u for u, _ in given}
+            keys = {e.key for e in shown}
+            qv = query_vector if query_vector is not None else self.embedder.embed_query(about)
+            strength = passage_strength(about, hits, qv, self.backend.vectors([h.passage.pid for h in hits]), self.terms,
+                                        self.settings)
+            passage_cover = dict(zip((h.passage.id for h in hits), strength, strict=True))
+            sents = [e for e in passage_sentences(hits, self.settings) if e.key not in keys]
+            cover = self.terms.coverages(about, [e.text for e in sents]) if sents else []
+            scored = []
+            for e, c in zip(sents, cover, strict=True):
+                figs = {(f.unit, f.value) for f in figures(e.text)} - asked if figure else set()
+                if figure and not figs:
+                    continue
+                if figs and figs & {(u, v) for u, v in figs if u in units}:  # a figure of a kind the answer gives
+                    c = max(float(c), PASSAGE_SHARE * float(passage_cover.get(e.passage_id, 0.0)))
+                scored.append((float(c), e, figs))
+            scored.sort(key=lambda x: -x[0])
+            top = scored[0][0] if scored else 0.0
+            per: dict[str, int] = {}
+            for e in shown:
+                if not figure or figures(e.text):
+                    per[e.article_id] = 1
+            kept = []
+            for c, e, figs in scored:
+                if c < REPORT_COVER or c < REPORT_SHARE * top:
+                    break
+                n = per.get(e.article_id, 0)
+                # an article says one thing once; a second sentence of it only for a figure not yet given
+                if n >= (3 if figure else 1) or n and not figs - given:
+                    continue
+                per[e.article_id] = n + 1
+                given |= figs
+                kept.append(replace(e, score=c))
+            return list(AttributionAnnotator(self.backend.attributions).annotate("", tuple(kept))) if kept else []
+
     def _best_sentences(self, quote: str, hits: list[Hit]) -> list[Evidence]:
         """Each article's sentence that covers most of the claim's keywords, best articles first."""
         sents = passage_sentences(hits, self.settings)
@@ -114,7 +175,7 @@ class Corroborator:
             related = relatedness(quote, e.text, float(sim))
             if related < self.settings.corroboration_related:
                 continue
-            stance, strength, reasons = cue_stance(quote, [e.text], float(sim), plain="supports")
+            stance, strength, reasons = cue_stance(quote, [e.text], float(sim))
             sh = _shingles(e.text)
             copy = any(_same_account(sh, acc) for acc in accounts)
             same_outlet = bool(outlet) and e.source.casefold() == outlet.casefold()
@@ -160,40 +221,66 @@ _AGREE_Q = re.compile(
     r"|\breport(?:s)?\s+(?:agree|differ)|\b(?:report|give)\s+the\s+same\s+(?:amount|number|figure|toll|total)", re.I | re.S)
 
 
+_META_Q = re.compile(
+    r"(?:(?:,|—|–|\s-|\band\b)\s*(?:do|did|does)\s+[^?]*?\b(?:agree|differ|match|conflict|tally|the same)\b[^?]*"
+    r"|^\s*(?:do|did|does)\s+[^?]*?\b(?:agree|differ|disagree)\s+(?:on|about|over)\b|\baccording to\b[^?]*|\b(?:did|do|does|have|has)\s+(?:news\s+|other\s+)?outlets\s+(?:reported|report|put|given|give|gave|said|say)\b"
+    r"|\b(?:news\s+)?outlets?\b|\b(?:reported|reports?|reporting)\b"
+    r"|\b(?:which|what)\s+(?:other\s+)?(?:outlets|media|sites|newspapers|publications|networks|agencies)\b)", re.I)
+
+
+def topic(question: str) -> str:
+    """A corroboration question without its talk of outlets and reports: what the reports are about.
+    "What death toll did news outlets report for the quake …, and do the reports agree?" → "What
+    death toll did for the quake …" """
+    out = re.sub(r"\s+", " ", _META_Q.sub(" ", question))
+    out = re.sub(r"[\s,;—–-]+(?=[?.!]?$)", "", re.sub(r"\s+([,?.!])", r"\1", out)).strip()
+    return out if len(out.split()) >= 2 else question
+
+
 def is_corroboration_question(question: str) -> bool:
     """ "Which outlets reported …?", "Do the reports agree on the number of …?" """
     return bool(_OUTLETS_Q.search(question) or _AGREE_Q.search(question))
 
 
-def corroboration_claims(question: str, claims, citations: tuple[Citation, ...], found: dict, most: int = 6) -> list:
-    """The claims of an answer to a corroboration question: the answer's own, then the other
+def corroboration_claims(question: str, claims, citations: tuple[Citation, ...], found: dict, most: int = 6,
+                         reports: list[Evidence] = ()) -> list:
+    """The claims of an answer to a corroboration question: the answer's own; then other articles'
+    answers to the question (``reports``, from ``Corroborator.question_reports``); then the other
     articles' reports of any of its claims (independent accounts first, the closest first; copies
-    said to be copies; at most ``most``), then, where the reports give figures for the same thing,
-    every figure with its source, each cited."""
+    said to be copies; at most ``most`` added in all), then, where the reports give figures for
+    the same thing, every figure with its source, each cited."""
     out = list(claims)
     cited = {e.key for cl in claims for e in cl.evidence}
-    reports: dict[tuple[str, int, int], dict] = {}
+    accounts = [_shingles(e.text) for cl in claims for e in cl.evidence]
+    shown: list[tuple[str, Evidence]] = [(e.source, e) for cl in claims for e in cl.evidence]
+    added = 0
+    for e in reports:
+        if e.key in cited or added >= most:
+            continue
+        sh = _shingles(e.text)
+        verb = "carries the same report" if any(_same_account(sh, a) for a in accounts) else "reports"
+        accounts.append(sh)
+        shown.append((e.source, e))
+        cited.add(e.key)
+        added += 1
+        out.append(_report(e, verb))
+    corroborating: dict[tuple[str, int, int], dict] = {}
     for c in citations:
         for k in ("supports", "discusses", "disputes"):
             for r in (c.corroboration or {}).get(k, []):
                 key = (r["article_id"], r["start"], r["end"])
-                if key not in reports or r["related"] > reports[key]["related"]:
-                    reports[key] = r
-    if not reports:
-        return out
-    shown: list[tuple[str, Evidence]] = [(e.source, e) for cl in claims for e in cl.evidence]
-    added = 0
-    for key, r in sorted(reports.items(), key=lambda kv: (not kv[1]["independent"], -kv[1]["related"])):
+                if key not in corroborating or r["related"] > corroborating[key]["related"]:
+                    corroborating[key] = r
+    for key, r in sorted(corroborating.items(), key=lambda kv: (not kv[1]["independent"], -kv[1]["related"])):
         e = found.get(key)
         if e is None or e.key in cited or added >= most:
             continue
         shown.append((r["source"], e))
         cited.add(e.key)
         added += 1
-        who = label(e.attribution, e.start, e.end)
         verb = ("carries the same report" if not r["independent"] else
                 {"supports": "also reports", "discusses": "reports, with reservations", "disputes": "reports otherwise"}[r["stance"]])
-        out.append(Claim(f"{e.source or e.title} {verb}: {' '.join(e.text.split())}" + (f" — {who}" if who else ""), (e,)))
+        out.append(_report(e, verb))
     by_unit: dict[str, list[tuple[str, str, float, Evidence]]] = {}
     for src, e in shown:
         for f in figures(e.text):
@@ -212,3 +299,9 @@ def corroboration_claims(question: str, claims, citations: tuple[Citation, ...],
             seen.add((src, text))
             out.append(Claim(f"{head}: {src}, “{text}”.", (e,)))
     return out
+
+
+def _report(e: Evidence, verb: str) -> Claim:
+    """ "CNN also reports: … — said the agency" """
+    who = label(e.attribution, e.start, e.end)
+    return Claim(f"{e.source or e.title} {verb}: {' '.join(e.text.split())}" + (f" — {who}" if who else ""), (e,))

@@ -63,13 +63,17 @@ _NUM_WORDS = {w: i for i, w in enumerate(
 # "dozens", "hundreds", "scores": vague amounts, never a conflicting figure
 _FIGURE = re.compile(
     r"(?P<q>\b(?:at least|more than|over|nearly|almost|about|around|some|up to|fewer than|less than|roughly|"
-    r"approximately|an estimated)\s+)?(?P<n>[$£€]?\d[\d,]*(?:\.\d+)?(?:\s*(?:million|billion|thousand|%|percent))?|\b(?:"
+    r"approximately|an estimated)\s+)?(?P<n>[$£€]?\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s*(?:million|billion|thousand|%|percent))?|\b(?:"
     + "|".join(sorted(_NUM_WORDS, key=len, reverse=True)) + r")\b)(?=(?P<after>(?:\s+[\w'’-]+){0,4}))", re.I)
 _MONTHS = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s*$", re.I)
 _KILLED = frozenset("killed kill killing dead die died dying deaths death fatalities lives bodies corpses victims".split())
 _HURT = frozenset("injured injuring injuries wounded wounding hurt".split())
 _HELD = frozenset("arrested detained held captured kidnapped abducted hostages prisoners".split())
 _GROUPS = ((_KILLED, "killed"), (_HURT, "injured"), (_HELD, "held"))
+_COUNTS = frozenset(["killed", "injured", "held", "percent", "dollars", "pounds", "euros"])
+_TOLL = re.compile(  # a number read after "the death toll …", "the toll rose to …"
+    r"(?:\b(?:death|casualty|civilian)\s+tolls?\b|\btolls?\s+(?:has\s+|had\s+)?(?:rose|rise[sn]?|risen|climb\w*|stand\w*|stood|"
+    r"reach\w*|top\w*|surg\w*|surpass\w*|jump\w*|increas\w*|hit)\b)[^.;:]*$", re.I)
 _PERSONS = frozenset("""fighters soldiers militants troops children women men members police policemen officers
 protesters demonstrators migrants refugees residents workers students journalists rebels insurgents""".split())
 _SKIP_UNIT = _STOP | frozenset("people persons others civilians were are have had more than least".split())
@@ -152,6 +156,8 @@ def figures(sentence: str) -> list[Figure]:
             value *= 1e6 if "million" in scale else 1e9 if "billion" in scale else 1e3 if "thousand" in scale else 1
         before = sentence[max(0, m.start() - 25) : m.start()]
         unit, upto = _unit(m.group("after"), before, raw)
+        if unit not in _COUNTS and _TOLL.search(sentence, max(0, m.start() - 60), m.start()):
+            unit, upto = "killed", 0  # "the death toll … rose to 143, officials said"
         if unit is None:
             continue
         start, end = m.start(), m.end("n") + upto  # the figure as read: "at least 45 people were killed"

@@ -109,6 +109,32 @@ def test_do_the_reports_agree_is_answered_with_every_figure_cited(bombing):
         assert text[c.start:c.end] == c.quote
 
 
+def test_a_figure_question_quotes_each_outlets_own_figure(fresh):
+    """The other articles' answers to the question itself, not only reports of the answer's first
+    claim: each outlet's figure is quoted and cited, the figures compared."""
+    from corpus import Article
+
+    a = fresh()
+    a.ingest([
+        Article("sindh-a", "Floods sweep Sindh", "Floodwaters swept through villages in Sindh province on Monday, destroying "
+                "crops and homes. The provincial disaster authority said at least 120 people died in the floods.",
+                source="Daily A", date="2024-08-20"),
+        Article("sindh-b", "Rescue boats reach Sindh", "Rescue boats reached stranded families in Sindh on Tuesday. The death "
+                "toll from the Sindh floods rose to 143, officials said.", source="Wire B", date="2024-08-21"),
+        Article("sindh-c", "Aid for Sindh", "Aid agencies appealed for tents and clean water for the flood victims of Sindh.",
+                source="Gazette C", date="2024-08-21"),
+        Article("other-0", "Markets rally", "Stocks in Karachi rose on Tuesday as the central bank held interest rates steady, traders said.", source="Gazette C", date="2024-08-21"),
+        Article("other-1", "Cricket", "Pakistan beat England by six wickets in the second test in Multan on Monday.", source="Gazette C", date="2024-08-21"),
+        Article("other-2", "Heat in Lahore", "Temperatures in Lahore reached 45 degrees, and the power company announced new cuts.", source="Gazette C", date="2024-08-21"),
+    ])
+    ans = a.ask("What death toll did news outlets report for the Sindh floods, and do the figures agree?", as_of="2024-08-22")
+    cited = {c.article_id for c in ans.citations}
+    assert {"sindh-a", "sindh-b"} <= cited and "sindh-c" not in cited
+    assert "at least 120 people died" in ans.text and "rose to 143" in ans.text
+    for c in ans.citations:
+        assert a.snapshot().article(c.article_id)["text"][c.start:c.end] == c.quote
+
+
 def test_corroboration_can_be_switched_off(bombing):
     ans = bombing.ask("How many people were killed by the car bomb at the Qamishli market?", as_of="2016-07-28", corroborate=False)
     assert ans.citations and all(c.corroboration is None for c in ans.citations)

@@ -131,7 +131,7 @@ class Corroborator:
                 figs = {(f.unit, f.value) for f in figures(e.text)} - asked if figure else set()
                 if figure and not figs:
                     continue
-                if figs and figs & {(u, v) for u, v in figs if u in units}:  # a figure of a kind the answer gives
+                if any(u in units for u, _ in figs):  # a figure of a kind the answer gives
                     c = max(float(c), PASSAGE_SHARE * float(passage_cover.get(e.passage_id, 0.0)))
                 scored.append((float(c), e, figs))
             scored.sort(key=lambda x: -x[0])
@@ -223,7 +223,8 @@ _AGREE_Q = re.compile(
 
 _META_Q = re.compile(
     r"(?:(?:,|—|–|\s-|\band\b)\s*(?:do|did|does)\s+[^?]*?\b(?:agree|differ|match|conflict|tally|the same)\b[^?]*"
-    r"|^\s*(?:do|did|does)\s+[^?]*?\b(?:agree|differ|disagree)\s+(?:on|about|over)\b|\baccording to\b[^?]*|\b(?:did|do|does|have|has)\s+(?:news\s+|other\s+)?outlets\s+(?:reported|report|put|given|give|gave|said|say)\b"
+    r"|^\s*(?:do|did|does)\s+[^?]*?\b(?:agree|differ|disagree)\s+(?:on|about|over)\b|\baccording to\b[^?]*"
+    r"|\b(?:did|do|does|have|has)\s+(?:news\s+|other\s+)?outlets\s+(?:reported|report|put|given|give|gave|said|say)\b"
     r"|\b(?:news\s+)?outlets?\b|\b(?:reported|reports?|reporting)\b"
     r"|\b(?:which|what)\s+(?:other\s+)?(?:outlets|media|sites|newspapers|publications|networks|agencies)\b)", re.I)
 
@@ -231,7 +232,7 @@ _META_Q = re.compile(
 def topic(question: str) -> str:
     """A corroboration question without its talk of outlets and reports: what the reports are about.
     "What death toll did news outlets report for the quake …, and do the reports agree?" → "What
-    death toll did for the quake …" """
+    death toll for the quake …?" """
     out = re.sub(r"\s+", " ", _META_Q.sub(" ", question))
     out = re.sub(r"[\s,;—–-]+(?=[?.!]?$)", "", re.sub(r"\s+([,?.!])", r"\1", out)).strip()
     return out if len(out.split()) >= 2 else question

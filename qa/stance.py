@@ -74,6 +74,8 @@ _COUNTS = frozenset(["killed", "injured", "held", "percent", "dollars", "pounds"
 _TOLL = re.compile(  # a number read after "the death toll …", "the toll rose to …"
     r"(?:\b(?:death|casualty|civilian)\s+tolls?\b|\btolls?\s+(?:has\s+|had\s+)?(?:rose|rise[sn]?|risen|climb\w*|stand\w*|stood|"
     r"reach\w*|top\w*|surg\w*|surpass\w*|jump\w*|increas\w*|hit)\b)[^.;:]*$", re.I)
+_TALLY = re.compile(r"\b(?:vot\w*|ballot\w*|approv\w*|pass\w*|reject\w*)\s+(?:\w+\s+){0,2}?"
+                    r"(?P<tally>(?P<yes>\d{1,4})\s*[-–]\s*\d{1,4})\b", re.I)
 _PERSONS = frozenset("""fighters soldiers militants troops children women men members police policemen officers
 protesters demonstrators migrants refugees residents workers students journalists rebels insurgents""".split())
 _SKIP_UNIT = _STOP | frozenset("people persons others civilians were are have had more than least".split())
@@ -132,9 +134,14 @@ def relatedness(claim: str, text: str, similarity: float) -> float:
 
 
 def figures(sentence: str) -> list[Figure]:
-    """The counts a sentence states ("at least 45 people were killed" → 45 killed), years and dates left out."""
-    out = []
+    """The counts a sentence states ("at least 45 people were killed" → 45 killed), years and dates left
+    out; a vote tally ("voted 101-6") counts the votes for."""
+    out = [Figure(float(t.group("yes")), "votes", t.group("tally"), t.start("tally"), t.end("tally"))
+           for t in _TALLY.finditer(sentence)]
+    tallies = [(f.start, f.end) for f in out]
     for m in _FIGURE.finditer(sentence):
+        if any(a <= m.start("n") < b for a, b in tallies):
+            continue
         raw = m.group("n")
         word = raw.lower()
         before = sentence[max(0, m.start("n") - 12) : m.start("n")]
@@ -170,7 +177,7 @@ def figures(sentence: str) -> list[Figure]:
             if nxt and nxt.group(0).lower() in _PERSONS | {"people", "persons", "civilians", "others"}:
                 end = m.end("n") + m.group("after").index(nxt.group(0)) + len(nxt.group(0))
         out.append(Figure(value, unit, sentence[start:end], start, end))
-    return out
+    return sorted(out, key=lambda f: f.start)
 
 
 def _unit(after: str, before: str, raw: str) -> tuple[str | None, int]:

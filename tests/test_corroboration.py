@@ -58,6 +58,10 @@ def test_figures_count_things_and_leave_dates_years_and_vague_amounts_out():
     assert got == [(45.0, "killed", "At least 45 people were killed")]
     got = [(f.value, f.unit, f.text) for f in figures("The army captured 5 villages, killing 12 and wounding 40 others.")]
     assert got == [(5.0, "village", "5 villages"), (12.0, "killed", "killing 12"), (40.0, "injured", "wounding 40 others")]
+    got = [(f.value, f.unit, f.text) for f in figures("The death toll from the floods rose to 143, officials said.")]
+    assert got == [(143.0, "killed", "143")]
+    got = [(f.value, f.unit, f.text) for f in figures("Lawmakers voted 101-6 to remove him; the toll road costs 5 dollars.")]
+    assert got == [(101.0, "votes", "101-6"), (5.0, "dollar", "5 dollars")]
     pairs = conflicting("At least 45 people were killed.", "The attack killed 33 people and injured 45.")
     assert [(a.text, b.text) for a, b in pairs] == [("At least 45 people were killed", "killed 33 people")]
 

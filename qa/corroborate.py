@@ -35,6 +35,12 @@ _WORD = re.compile(r"\w+")
 COPY = 0.8  # word-trigram Jaccard at or above which two sentences are one account (a copy)
 REPORT_PASSAGES = 20  # passages read for the other articles' answers to a corroboration question
 REPORT_COVER, REPORT_SHARE = 0.25, 0.6  # an article's answer covers this much of the question, and this share of the best one
+_KINDS = (  # what a figure question counts, where the question says it unmistakably
+    (re.compile(r"\b(?:death tolls?|died|dead|deaths?|killed|fatalities|lives)\b", re.I), frozenset(["killed"])),
+    (re.compile(r"\b(?:injured|wounded|injuries|hurt)\b", re.I), frozenset(["injured"])),
+    (re.compile(r"\b(?:how much|prices?|cost|costs|pay|paid|worth|value|fines?|settlements?|damages)\b|[$£€]", re.I),
+     frozenset(["dollars", "pounds", "euros", "dollar", "pound", "euro"])),
+)
 PASSAGE_SHARE = 0.8  # a sentence giving a figure of a kind the answer gives counts this share of its passage's strength
 _FIGURE_Q = re.compile(r"\b(?:how (?:many|much|long|far|old|big|large)|(?:death )?tolls?|numbers?|figures?|amounts?|"
                        r"prices?|cost|value|totals?|sums?|votes?|percent(?:age)?|share|count)\b", re.I)
@@ -116,6 +122,7 @@ class Corroborator:
             about = topic(query)
             shown = [e for cl in claims for e in cl.evidence]
             figure = bool(_FIGURE_Q.search(question))
+            kinds = {units for pattern, units in _KINDS if pattern.search(question)} if figure else set()
             asked = {(f.unit, f.value) for f in figures(question)}  # "the two men exonerated": not what is asked
             given = {(f.unit, f.value) for e in shown for f in figures(e.text)} - asked
             units = {u for u, _ in given}
@@ -129,6 +136,8 @@ class Corroborator:
             scored = []
             for e, c in zip(sents, cover, strict=True):
                 figs = {(f.unit, f.value) for f in figures(e.text)} - asked if figure else set()
+                if kinds:  # "how many died": a count of the dead, not "three women stood there"
+                    figs = {(u, v) for u, v in figs if any(u in k for k in kinds)}
                 if figure and not figs:
                     continue
                 if any(u in units for u, _ in figs):  # a figure of a kind the answer gives

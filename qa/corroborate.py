@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 
@@ -24,10 +25,11 @@ from index.backend import SearchBackend
 from index.embed import Embedder
 from index.types import Hit
 from qa.attribution import AttributionAnnotator, label
+from qa.dating import date_sentence
 from qa.evidence import TermWeights, passage_sentences, passage_strength
 from qa.retrieve import HybridRetriever
 from qa.settings import AnswerSettings, RetrievalSettings
-from qa.stance import conflicting, cue_stance, figures, relatedness
+from qa.stance import conflicting, cue_stance, figures, key_terms, relatedness
 from qa.timing import stage
 from qa.types import Citation, Claim, Evidence
 
@@ -41,6 +43,8 @@ _KINDS = (  # what a figure question counts, where the question says it unmistak
     (re.compile(r"\b(?:how much|prices?|cost|costs|pay|paid|worth|value|fines?|settlements?|damages)\b|[$£€]", re.I),
      frozenset(["dollars", "pounds", "euros", "dollar", "pound", "euro"])),
 )
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+OTHER_DAYS = 31  # a sentence dated further than this from the day a question names is about another event
 PASSAGE_SHARE = 0.8  # a sentence giving a figure of a kind the answer gives counts this share of its passage's strength
 _FIGURE_Q = re.compile(r"\b(?:how (?:many|much|long|far|old|big|large)|(?:death )?tolls?|numbers?|figures?|amounts?|"
                        r"prices?|cost|value|totals?|sums?|votes?|percent(?:age)?|share|count)\b", re.I)
@@ -110,10 +114,12 @@ class Corroborator:
 
         Best: the IDF-weighted coverage of the question's topic words (``topic``), at least
         ``REPORT_COVER`` and ``REPORT_SHARE`` of the best one's. For a question about a figure, only
-        sentences that state one; a figure of a kind the answer already gives (dollars, killed) is
-        read with its passage (``PASSAGE_SHARE`` of the passage's evidence strength, meaning and
-        words, counts: "The total $36 million will be divided …"); and an article the answer already quotes with a figure is
-        read again only for a figure it does not give yet."""
+        sentences that state one (of the kind asked where the question says it: ``_KINDS``); a
+        figure of a kind the answer already gives (dollars, killed) is read with its passage
+        (``PASSAGE_SHARE`` of the passage's evidence strength counts: "The total $36 million will
+        be divided …"); an article the answer already quotes with a figure is read again only for a
+        figure it does not give yet. Never a sentence of another event (``_other_event``) or from a
+        passage naming none of the question's names."""
         with stage("question_reports"):
             ropts = opts.model_copy(update={"k": REPORT_PASSAGES, "rerank": False, "dedupe": False})
             hits = self.retriever.retrieve(self.backend, query, ropts, filters, window, query_vector)
@@ -131,7 +137,12 @@ class Corroborator:
             strength = passage_strength(about, hits, qv, self.backend.vectors([h.passage.pid for h in hits]), self.terms,
                                         self.settings)
             passage_cover = dict(zip((h.passage.id for h in hits), strength, strict=True))
-            sents = [e for e in passage_sentences(hits, self.settings) if e.key not in keys]
+            day = date_sentence(about, None)
+            day = date.fromisoformat(day.date) if day.dated_by == "explicit" else None
+            names = _names(about)
+            sents = [e for e in passage_sentences(hits, self.settings)
+                     if e.key not in keys and not _other_event(e, day, asked)
+                     and (not names or names & _names(f"{e.title}. {e.passage}"))]  # the passage names what is asked about
             cover = self.terms.coverages(about, [e.text for e in sents]) if sents else []
             scored = []
             for e, c in zip(sents, cover, strict=True):
@@ -309,6 +320,26 @@ def corroboration_claims(question: str, claims, citations: tuple[Citation, ...],
             seen.add((src, text))
             out.append(Claim(f"{head}: {src}, “{text}”.", (e,)))
     return out
+
+
+def _names(text: str) -> set[str]:
+    """The names a text states ("Indonesia's West Java" → indonesia, west, java), numbers left out."""
+    return {w for t in key_terms(text) if (w := re.sub(r"['’]s$", "", t)).isalpha()}
+
+
+def _other_event(e: Evidence, day: date | None, asked: set[tuple[str, float]]) -> bool:
+    """Does the sentence plainly tell of another event than the question's: dated more than
+    ``OTHER_DAYS`` from the day the question names, or giving another value for a figure the
+    question states ("a magnitude 9.0 earthquake" for "the magnitude-5.6 earthquake")?"""
+    if day is not None:
+        d = date_sentence(e.text, e.date or None)
+        if d.dated_by == "explicit" and abs((date.fromisoformat(d.date) - day).days) > OTHER_DAYS:
+            return True
+        years = {int(y) for y in _YEAR.findall(e.text)}
+        if years and day.year not in years:  # "May 2008 in China: …", "since a 1939 earthquake killed …"
+            return True
+    units = {u: v for u, v in asked}
+    return any(f.unit in units and f.value != units[f.unit] for f in figures(e.text))
 
 
 def _report(e: Evidence, verb: str) -> Claim:

@@ -71,9 +71,9 @@ _HURT = frozenset("injured injuring injuries wounded wounding hurt".split())
 _HELD = frozenset("arrested detained held captured kidnapped abducted hostages prisoners".split())
 _GROUPS = ((_KILLED, "killed"), (_HURT, "injured"), (_HELD, "held"))
 _COUNTS = frozenset(["killed", "injured", "held", "percent", "dollars", "pounds", "euros"])
-_TOLL = re.compile(  # a number read after "the death toll …", "the toll rose to …"
-    r"(?:\b(?:death|casualty|civilian)\s+tolls?\b|\btolls?\s+(?:has\s+|had\s+)?(?:rose|rise[sn]?|risen|climb\w*|stand\w*|stood|"
-    r"reach\w*|top\w*|surg\w*|surpass\w*|jump\w*|increas\w*|hit)\b)[^.;:]*$", re.I)
+_TOLL = re.compile(  # a number read after "the death toll rose to …", "the toll in Syria is …"
+    r"\btolls?\b(?:\s+[\w'’/-]+){0,6}?\s+(?:rose|rises|risen|climbed|climbs|stands|stood|reached|reaches|topped|tops|"
+    r"hit|hits|exceeded|exceeds|surpassed|surpasses|past|to|at|of|is|was|above|over)\s*$", re.I)
 _TALLY = re.compile(r"\b(?:vot\w*|ballot\w*|approv\w*|pass\w*|reject\w*)\s+(?:\w+\s+){0,2}?"
                     r"(?P<tally>(?P<yes>\d{1,4})\s*[-–]\s*\d{1,4})\b", re.I)
 _PERSONS = frozenset("""fighters soldiers militants troops children women men members police policemen officers
@@ -145,8 +145,9 @@ def figures(sentence: str) -> list[Figure]:
         raw = m.group("n")
         word = raw.lower()
         before = sentence[max(0, m.start("n") - 12) : m.start("n")]
-        if not m.group("q") and re.search(r"[A-Za-z]*[A-Z][\w-]*\s$", before):
-            continue  # part of a name: "iPhone 13", "Article 5", "Apollo 11"
+        name = re.search(r"([A-Za-z]*[A-Z][\w-]*)\s$", before)
+        if not m.group("q") and name and name.group(1).lower() not in _STOP:
+            continue  # part of a name: "iPhone 13", "Article 5", "Apollo 11" (not "The 27 corpses")
         if _MONTHS.search(before) or re.match(r"\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", m.group("after"), re.I):
             continue  # a date: "March 20", "20 March"
         if word in _NUM_WORDS:
@@ -165,6 +166,8 @@ def figures(sentence: str) -> list[Figure]:
         unit, upto = _unit(m.group("after"), before, raw)
         if unit not in _COUNTS and _TOLL.search(sentence, max(0, m.start() - 60), m.start()):
             unit, upto = "killed", 0  # "the death toll … rose to 143, officials said"
+        if re.search(r"magnitude[\s-]*$", before, re.I) or re.match(r"[\s-]*magnitude", sentence[m.end("n"):], re.I):
+            unit, upto = "magnitude", 0  # "a magnitude 6.3 quake", "the 7.8-magnitude earthquake": not a count
         if unit is None:
             continue
         start, end = m.start(), m.end("n") + upto  # the figure as read: "at least 45 people were killed"

@@ -139,6 +139,32 @@ def test_a_figure_question_quotes_each_outlets_own_figure(fresh):
         assert a.snapshot().article(c.article_id)["text"][c.start:c.end] == c.quote
 
 
+def test_figures_of_other_events_are_not_reports_of_this_one(fresh):
+    """A list of past quakes beside this one: a figure from another year, or for a quake of another
+    magnitude than the one asked about, is not a report of it."""
+    from corpus import Article
+
+    a = fresh()
+    a.ingest([
+        Article("lorca-a", "Quake hits Lorca", "A magnitude-6.2 earthquake struck Lorca on May 11, 2024, toppling church "
+                "towers. At least 9 people were killed in Lorca, officials said.", source="Daily A", date="2024-05-11"),
+        Article("lorca-b", "Lorca counts its dead", "Rescuers in Lorca searched collapsed homes on Sunday. The death toll "
+                "from the Lorca earthquake rose to 12, the mayor said.", source="Wire B", date="2024-05-12"),
+        Article("lorca-c", "Before Lorca: Spain's deadliest quakes", "The Lorca earthquake is not the first to strike the "
+                "region. In 1884, an earthquake in Andalusia killed 1,200 people. A magnitude 7.1 earthquake killed 300 "
+                "people in Granada.", source="Gazette C", date="2024-05-12"),
+        Article("other-0", "Markets rally", "Stocks in Madrid rose on Tuesday as the central bank held interest rates steady.",
+                source="Gazette C", date="2024-05-12"),
+        Article("other-1", "Football", "Real Madrid beat Sevilla by two goals on Sunday night.", source="Gazette C", date="2024-05-12"),
+    ])
+    ans = a.ask("What death toll did outlets report for the magnitude-6.2 earthquake in Lorca on May 11, 2024, and do "
+                "the reports agree?", as_of="2024-05-13")
+    cited = {c.article_id for c in ans.citations}
+    assert {"lorca-a", "lorca-b"} <= cited
+    assert "rose to 12" in ans.text and "At least 9 people were killed" in ans.text
+    assert "1,200" not in ans.text and "killed 300" not in ans.text
+
+
 def test_corroboration_can_be_switched_off(bombing):
     ans = bombing.ask("How many people were killed by the car bomb at the Qamishli market?", as_of="2016-07-28", corroborate=False)
     assert ans.citations and all(c.corroboration is None for c in ans.citations)

@@ -125,14 +125,14 @@ class Corroborator:
             hits = self.retriever.retrieve(self.backend, query, ropts, filters, window, query_vector)
             if not hits:
                 return []
-            about = topic(query)
-            shown = [e for cl in claims for e in cl.evidence]
+            about = query  # the caller searched the question's ``topic``
+            shown = [(e, figures(e.text)) for cl in claims for e in cl.evidence]
             figure = bool(_FIGURE_Q.search(question))
             kinds = {units for pattern, units in _KINDS if pattern.search(question)} if figure else set()
             asked = {(f.unit, f.value) for f in figures(question)}  # "the two men exonerated": not what is asked
-            given = {(f.unit, f.value) for e in shown for f in figures(e.text)} - asked
+            given = {(f.unit, f.value) for _, figs in shown for f in figs} - asked
             units = {u for u, _ in given}
-            keys = {e.key for e in shown}
+            keys = {e.key for e, _ in shown}
             qv = query_vector if query_vector is not None else self.embedder.embed_query(about)
             strength = passage_strength(about, hits, qv, self.backend.vectors([h.passage.pid for h in hits]), self.terms,
                                         self.settings)
@@ -140,13 +140,19 @@ class Corroborator:
             day = date_sentence(about, None)
             day = date.fromisoformat(day.date) if day.dated_by == "explicit" else None
             names = _names(about)
-            sents = [e for e in passage_sentences(hits, self.settings)
-                     if e.key not in keys and not _other_event(e, day, asked)
-                     and (not names or names & _names(f"{e.title}. {e.passage}"))]  # the passage names what is asked about
-            cover = self.terms.coverages(about, [e.text for e in sents]) if sents else []
+            # the passage names what is asked about (read once per passage, not per sentence)
+            named = {h.passage.id: not names or bool(names & _names(f"{h.passage.title}. {h.passage.text}")) for h in hits}
+            sents = []
+            for e in passage_sentences(hits, self.settings):
+                if e.key in keys or not named[e.passage_id]:
+                    continue
+                figs = figures(e.text)
+                if not _other_event(e, figs, day, asked):
+                    sents.append((e, figs))
+            cover = self.terms.coverages(about, [e.text for e, _ in sents]) if sents else []
             scored = []
-            for e, c in zip(sents, cover, strict=True):
-                figs = {(f.unit, f.value) for f in figures(e.text)} - asked if figure else set()
+            for (e, found), c in zip(sents, cover, strict=True):
+                figs = {(f.unit, f.value) for f in found} - asked if figure else set()
                 if kinds:  # "how many died": a count of the dead, not "three women stood there"
                     figs = {(u, v) for u, v in figs if any(u in k for k in kinds)}
                 if figure and not figs:
@@ -156,10 +162,7 @@ class Corroborator:
                 scored.append((float(c), e, figs))
             scored.sort(key=lambda x: -x[0])
             top = scored[0][0] if scored else 0.0
-            per: dict[str, int] = {}
-            for e in shown:
-                if not figure or figures(e.text):
-                    per[e.article_id] = 1
+            per = {e.article_id: 1 for e, figs in shown if not figure or figs}
             kept = []
             for c, e, figs in scored:
                 if c < REPORT_COVER or c < REPORT_SHARE * top:
@@ -274,17 +277,18 @@ def corroboration_claims(question: str, claims, citations: tuple[Citation, ...],
     cited = {e.key for cl in claims for e in cl.evidence}
     accounts = [_shingles(e.text) for cl in claims for e in cl.evidence]
     shown: list[tuple[str, Evidence]] = [(e.source, e) for cl in claims for e in cl.evidence]
-    added = 0
+
+    def add(e: Evidence, source: str, verb: str) -> None:
+        shown.append((source, e))
+        cited.add(e.key)
+        out.append(_report(e, verb))
+
     for e in reports:
-        if e.key in cited or added >= most:
+        if e.key in cited or len(out) - len(claims) >= most:
             continue
         sh = _shingles(e.text)
-        verb = "carries the same report" if any(_same_account(sh, a) for a in accounts) else "reports"
+        add(e, e.source, "carries the same report" if any(_same_account(sh, a) for a in accounts) else "reports")
         accounts.append(sh)
-        shown.append((e.source, e))
-        cited.add(e.key)
-        added += 1
-        out.append(_report(e, verb))
     corroborating: dict[tuple[str, int, int], dict] = {}
     for c in citations:
         for k in ("supports", "discusses", "disputes"):
@@ -294,14 +298,10 @@ def corroboration_claims(question: str, claims, citations: tuple[Citation, ...],
                     corroborating[key] = r
     for key, r in sorted(corroborating.items(), key=lambda kv: (not kv[1]["independent"], -kv[1]["related"])):
         e = found.get(key)
-        if e is None or e.key in cited or added >= most:
+        if e is None or e.key in cited or len(out) - len(claims) >= most:
             continue
-        shown.append((r["source"], e))
-        cited.add(e.key)
-        added += 1
-        verb = ("carries the same report" if not r["independent"] else
-                {"supports": "also reports", "discusses": "reports, with reservations", "disputes": "reports otherwise"}[r["stance"]])
-        out.append(_report(e, verb))
+        add(e, r["source"], "carries the same report" if not r["independent"] else
+            {"supports": "also reports", "discusses": "reports, with reservations", "disputes": "reports otherwise"}[r["stance"]])
     by_unit: dict[str, list[tuple[str, str, float, Evidence]]] = {}
     for src, e in shown:
         for f in figures(e.text):
@@ -327,10 +327,11 @@ def _names(text: str) -> set[str]:
     return {w for t in key_terms(text) if (w := re.sub(r"['’]s$", "", t)).isalpha()}
 
 
-def _other_event(e: Evidence, day: date | None, asked: set[tuple[str, float]]) -> bool:
-    """Does the sentence plainly tell of another event than the question's: dated more than
-    ``OTHER_DAYS`` from the day the question names, or giving another value for a figure the
-    question states ("a magnitude 9.0 earthquake" for "the magnitude-5.6 earthquake")?"""
+def _other_event(e: Evidence, figs: list, day: date | None, asked: set[tuple[str, float]]) -> bool:
+    """Does the sentence (with its ``figures``) plainly tell of another event than the question's:
+    dated more than ``OTHER_DAYS`` from the day the question names, naming only other years, or
+    giving another value for a figure the question states ("a magnitude 9.0 earthquake" for "the
+    magnitude-5.6 earthquake")?"""
     if day is not None:
         d = date_sentence(e.text, e.date or None)
         if d.dated_by == "explicit" and abs((date.fromisoformat(d.date) - day).days) > OTHER_DAYS:
@@ -339,7 +340,7 @@ def _other_event(e: Evidence, day: date | None, asked: set[tuple[str, float]]) -
         if years and day.year not in years:  # "May 2008 in China: …", "since a 1939 earthquake killed …"
             return True
     units = {u: v for u, v in asked}
-    return any(f.unit in units and f.value != units[f.unit] for f in figures(e.text))
+    return any(f.unit in units and f.value != units[f.unit] for f in figs)
 
 
 def _report(e: Evidence, verb: str) -> Claim:

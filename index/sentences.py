@@ -27,7 +27,15 @@ def _punkt():
     bundled = os.path.join(next(iter(spec.submodule_search_locations)), "_static", "nltk_cache")
     if bundled not in nltk.data.path:
         nltk.data.path.insert(0, bundled)
-    return PunktTokenizer("english")
+    tok = PunktTokenizer("english")
+    tok._params.abbrev_types.update(_TITLES)
+    return tok
+
+
+# titles before a name that Punkt's English model does not know: "Former Florida Gov. Jeb Bush"
+_TITLES = frozenset("gov govs pres rev sgt capt cmdr cpl pvt gens sens supt atty amb hon dept".split())
+# "She declared “What a day!” and said ...": an exclamation or question inside a sentence
+_INNER_STOP = re.compile(r"[!?][”’\"')]*$")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -41,7 +49,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             lead = len(piece) - len(piece.lstrip())
             trail = len(piece) - len(piece.rstrip())
             if e - s - lead - trail > 0:
-                spans.append((base + s + lead, base + e - trail))
+                a, b = base + s + lead, base + e - trail
+                if spans and text[a].islower() and spans[-1][1] >= base and _INNER_STOP.search(text, spans[-1][0], spans[-1][1]):
+                    spans[-1] = (spans[-1][0], b)  # a sentence does not start in lower case
+                else:
+                    spans.append((a, b))
     return spans
 
 

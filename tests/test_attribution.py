@@ -71,6 +71,24 @@ def test_multi_sentence_quote_and_he_said_continuation():
     assert third.speaker == "Sami Haddad" and third.role == "the mayor" and third.content.text.endswith('"Nobody has come."')
 
 
+def test_a_quote_that_goes_on_in_the_next_paragraph_and_cues_beyond_say():
+    text = ("“All of us are fearful of that,” Collins told MSNBC.\n\n“So the best way we do it, we get to 1,237. Game over.”\n\n"
+            "Former Florida Gov. Jeb Bush praised the plan on Tuesday. Sanders also called for a special prosecutor.\n\n"
+            "In the three years since the shootings, Barden says, far too many lives have been lost.")
+    rels = {r.cue.text: r for r in EX.extract("fixture", text, "Wire")}
+    told = rels["told"]  # the next paragraph is one quotation with no cue of its own: the same speaker goes on
+    assert told.kind == "direct" and told.content.text.endswith("Game over.”") and told.speaker == "Collins"
+    praised = rels["praised"]  # "Gov." does not end the sentence; the object is what is attributed
+    assert praised.source.text == "Former Florida Gov. Jeb Bush" and praised.content.text == "the plan"
+    called = rels["also called for"]  # the adverb and the preposition are part of the cue, as PARC marks them
+    assert called.source.text == "Sanders" and called.content.text == "a special prosecutor"
+    says = rels["says"]  # a cue inside its content: the content is kept by its extent
+    assert says.source.text == "Barden" and says.content.text.startswith("In the three years") and says.content.text.endswith("lost")
+    for r in rels.values():
+        for span in (r.source, r.cue, r.content):
+            assert text[span.start : span.end] == span.text
+
+
 @pytest.mark.parametrize("text", [
     "He said “this quote never closes and goes on and on.",  # unbalanced quote marks
     "“Closed quote without an opening,” and then nothing.”",

@@ -48,3 +48,9 @@ def test_run_on_text_is_cut_at_word_boundaries(embedder):
     ps = Chunker(100, 0, embedder.count_tokens).split(a)
     assert len(ps) > 5
     assert all(a.text[p.start : p.end] == p.text and not p.text.startswith(" ") for p in ps)
+
+
+def test_titles_and_inner_exclamations_do_not_end_sentences():
+    text = "Former Florida Gov. Jeb Bush spoke. She declared “What a day!” and said she would stay. Why? Nobody knows."
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Former Florida Gov. Jeb Bush spoke.", "She declared “What a day!” and said she would stay.", "Why?", "Nobody knows."]

@@ -34,6 +34,7 @@ observe mention allege accuse criticize caution maintain agree disclose inform q
 ask call cite show find
 joke mock praise dismiss thank express discuss tout blast slam decry condemn applaud hail welcome echo
 repeat reiterate boast brag lament recount characterize label dub deride endorse reject
+refer point talk speak comment apologize rail
 """.split())
 # nouns and verbs PolNeAR also counts (beliefs, plans) are left out on purpose: they attribute
 # intentions more than statements, and their precision with these rules was low
@@ -46,7 +47,8 @@ _CUE_WORDS = re.compile(
     r"accus\w*|criticiz\w*|caution\w*|maintain\w*|agree\w*|disclos\w*|inform\w*|quip\w*|ask\w*|call\w*|cit(?:e|es|ed|ing)|"
     r"show\w*|f(?:ind|inds|ound|inding)|jok\w*|mock\w*|prais\w*|dismiss\w*|thank\w*|express\w*|discuss\w*|tout\w*|"
     r"blast\w*|slam\w*|decr(?:y|ies|ied|ying)|condemn\w*|applaud\w*|hail\w*|welcom\w*|echo\w*|repeat\w*|reiterat\w*|"
-    r"boast\w*|brag\w*|lament\w*|recount\w*|characteri\w*|label\w*|dub(?:s|bed|bing)?|derid\w*|endors\w*|reject\w*|according)\b",
+    r"boast\w*|brag\w*|lament\w*|recount\w*|characteri\w*|label\w*|dub(?:s|bed|bing)?|derid\w*|endors\w*|reject\w*|"
+    r"refer\w*|point\w*|talk\w*|spo?k(?:e|es|en|ing)|comment\w*|apologi\w*|rail(?:s|ed|ing)?|according)\b",
     re.I,
 )
 LEANING = re.compile(r"\b(?:pro|anti)-[A-Z]?[\w-]*\w|\b(?:left|right)-(?:wing|leaning)\b|\b(?:conservative|liberal|progressive|state-run|state-owned|government-run|opposition-run|regime-run)\b", re.I)
@@ -65,8 +67,11 @@ def stated_leaning(text: str) -> str | None:
     return None
 
 
+# verbs of saying whose content follows a preposition: "called for", "referred to", "talked about"
+_PHRASAL = {"call": ("for",), "refer": ("to",), "point": ("to",), "talk": ("about",), "speak": ("about", "of"),
+            "comment": ("on",), "apologize": ("for",), "rail": ("against",), "complain": ("about",), "warn": ("of", "about", "against")}
 # verbs whose object is not what is attributed ("told reporters", "asked a question", "called him")
-_CLAUSE_ONLY = frozenset("say tell ask call show find learn inform urge accuse thank".split())
+_CLAUSE_ONLY = frozenset("say tell ask call show find learn inform urge accuse thank speak talk point comment refer".split())
 _LINKING = frozenset("however though then therefore too instead meanwhile".split())  # not part of a cue
 _OUTLET_WORDS = frozenset("news outlet channel agency site website radio station tv television newspaper paper daily weekly wire network broadcaster magazine".split())
 _PRONOUNS = frozenset("he she they it we i you his her their".split())
@@ -235,9 +240,10 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
                 rest = [t.i for t in verb.head.subtree if t.i not in own]
                 content = _span(doc, min(rest), max(rest), offset) if rest else None
                 around = content is not None and min(rest) < verb.i < max(rest)  # the cue sits inside its content
-            prep = next((c for c in kids if c.dep_ == "prep" and c.lower_ == "for" and c.i == verb.i + 1), None)
-            if content is None and prep is not None and verb.lemma_.lower() == "call":  # "called for a special prosecutor"
-                obj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+            preps = _PHRASAL.get(verb.lemma_.lower(), ())
+            prep = next((c for c in kids if c.dep_ == "prep" and c.lower_ in preps and c.i == verb.i + 1), None)
+            if content is None and prep is not None:  # "called for a special prosecutor", "referring to the wall"
+                obj = next((c for c in prep.children if c.dep_ in ("pobj", "pcomp")), None)
                 content = _subtree(doc, obj, offset) if obj is not None else None
                 cue_end = prep.i if content is not None else cue_end
             if content is None and verb.lemma_.lower() not in _CLAUSE_ONLY:  # "announced his support for ..."
@@ -247,6 +253,8 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
             content = _subtree(doc, comp, offset, exclude=subj_toks)
     if content is None:
         return None
+    if cue_end == verb.i and any(c.dep_ == "prt" and c.i == verb.i + 1 for c in kids):  # "pointed out that ..."
+        cue_end = verb.i + 1
     cue_toks = [c.i for c in kids if c.dep_ in ("aux", "auxpass", "neg") and c.i < verb.i] + [verb.i]
     cue_toks += [c.i for c in kids if c.dep_ == "advmod" and c.i < verb.i and c.i >= min(cue_toks) - 1 and c.pos_ == "ADV"]
     last = cue_end

@@ -74,7 +74,8 @@ def test_multi_sentence_quote_and_he_said_continuation():
 def test_a_quote_that_goes_on_in_the_next_paragraph_and_cues_beyond_say():
     text = ("“All of us are fearful of that,” Collins told MSNBC.\n\n“So the best way we do it, we get to 1,237. Game over.”\n\n"
             "Former Florida Gov. Jeb Bush praised the plan on Tuesday. Sanders also called for a special prosecutor.\n\n"
-            "In the three years since the shootings, Barden says, far too many lives have been lost.")
+            "In the three years since the shootings, Barden says, far too many lives have been lost. "
+            "Clinton pointed out that the vote was close.")
     rels = {r.cue.text: r for r in EX.extract("fixture", text, "Wire")}
     told = rels["told"]  # the next paragraph is one quotation with no cue of its own: the same speaker goes on
     assert told.kind == "direct" and told.content.text.endswith("Game over.”") and told.speaker == "Collins"
@@ -84,6 +85,8 @@ def test_a_quote_that_goes_on_in_the_next_paragraph_and_cues_beyond_say():
     assert called.source.text == "Sanders" and called.content.text == "a special prosecutor"
     says = rels["says"]  # a cue inside its content: the content is kept by its extent
     assert says.source.text == "Barden" and says.content.text.startswith("In the three years") and says.content.text.endswith("lost")
+    pointed = rels["pointed out"]
+    assert pointed.source.text == "Clinton" and pointed.content.text == "that the vote was close"
     for r in rels.values():
         for span in (r.source, r.cue, r.content):
             assert text[span.start : span.end] == span.text

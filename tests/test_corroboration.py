@@ -207,3 +207,16 @@ def test_qa_stance_labels_pairs_from_gzipped_jsonl(tmp_path, bombing):
     bad.write_text('{"id": "x", "claim": "c"}\nnot json\n', encoding="utf-8")
     r = CliRunner().invoke(app, ["stance", "--pairs", str(bad), "--bodies", str(bodies)])
     assert r.exit_code == 1 and "line 1: missing body_id" in r.output and "Traceback" not in r.output
+
+
+def test_a_sentence_sharing_no_words_with_a_claim_is_not_compared_by_meaning(bombing):
+    from qa.corroborate import WORDLESS_COSINE, Corroborator
+    from qa.stance import relatedness
+
+    c = Corroborator(bombing.snapshot(), bombing.embedder, bombing.settings.answer)
+    claim = "At least 45 people were killed when a car bomb exploded at a crowded market in Qamishli."
+    assert c._may_relate(claim, "A car bomb that exploded at a crowded market in Qamishli killed 33 people.")
+    unrelated = "Temperatures in Damascus reached 44 degrees on Tuesday, the meteorological office said."
+    assert not c._may_relate(claim, unrelated)
+    # even a cosine this high would not have made it a report of the claim
+    assert relatedness(claim, unrelated, WORDLESS_COSINE) < bombing.settings.answer.corroboration_related

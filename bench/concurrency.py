@@ -14,7 +14,10 @@ sent to ``POST /api/ask`` (``--via gradio``: the Gradio ``/ask`` API), in three 
   from each request's arrival, so queueing in the server counts; p50/p95 and errors;
 - ``--clients`` (50) closed-loop clients for ``--seconds``: errors and p95.
 
-    python bench/concurrency.py --home /tmp/eval/rtqa [--seconds 60] [--json bench/results/serving.json]
+    python bench/concurrency.py --home /tmp/eval/rtqa [--seconds 60] [--questions 200] [--json bench/results/serving.json]
+
+Questions repeat when the run asks more than ``--questions`` (200) of them; a repeated question finds its
+sentences' vectors in the server's cache. ``--questions 3168`` (all dev questions) leaves few repeats.
 """
 
 from __future__ import annotations
@@ -151,7 +154,7 @@ def load(args) -> None:
     from tests.server import running_server
 
     with gzip.open(SHARED / "eval/realtimeqa/questions.dev.jsonl.gz", "rt") as fh:
-        questions = [json.loads(line) for line in fh][:200]
+        questions = [json.loads(line) for line in fh][: args.questions]
     result: dict = {"home": str(args.home), "via": args.via, "questions": len(questions)}
     with running_server(args.home, timeout=300) as (url, _):
         ask = Asker(url, args.via)
@@ -177,6 +180,8 @@ def main() -> None:
     ap.add_argument("--via", choices=["rest", "gradio"], default="rest")
     ap.add_argument("--rate", type=float, default=5.0)
     ap.add_argument("--throughput-clients", type=int, default=8)
+    ap.add_argument("--questions", type=int, default=200,
+                    help="load mode: the first N dev questions are asked (more: fewer repeats, whose sentence vectors are cached)")
     args = ap.parse_args()
     if args.home:
         load(args)

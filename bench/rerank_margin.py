@@ -36,6 +36,7 @@ def main() -> None:
 
     from qa import Assistant
     from qa.evaluate import DEPTH, distinct_articles, doc_metrics, load_questions
+    from qa.retrieve import confident
 
     qs = load_questions(args.questions)[args.skip :]
     qs = [q for q in qs[: args.limit] if q.gold]
@@ -47,13 +48,13 @@ def main() -> None:
         t = time.perf_counter()
         reranked = a.retrieve(q.question, k=DEPTH, as_of=q.date, rerank=True, rerank_margin=0)
         rerank_ms.append((time.perf_counter() - t) * 1000)
-        lead = plain[0].score - plain[1].score if len(plain) > 1 else 1.0
-        rows.append((lead, *(doc_metrics(distinct_articles([h.passage.article_id for h in hits]), q.gold)
+        rows.append((plain[:2], *(doc_metrics(distinct_articles([h.passage.article_id for h in hits]), q.gold)
                              for hits in (plain, reranked))))
     table = {}
     for m in MARGINS:
-        pick = [p if m > 0 and lead >= m else r for lead, p, r in rows]
-        table[str(m)] = {"skipped": round(float(np.mean([m > 0 and lead >= m for lead, _, _ in rows])), 4),
+        skip = [confident(top, m) for top, _, _ in rows]  # the retriever's own test
+        pick = [p if s else r for s, (_, p, r) in zip(skip, rows, strict=True)]
+        table[str(m)] = {"skipped": round(float(np.mean(skip)), 4),
                          **{k: round(float(np.mean([x[k] for x in pick])), 4) for k in METRICS}}
     table["fusion only"] = {"skipped": 1.0, **{k: round(float(np.mean([p[k] for _, p, _ in rows])), 4) for k in METRICS}}
     print(f"\n{len(rows)} questions with gold ids (from #{args.skip}); retrieval with reranking p50 "

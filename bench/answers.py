@@ -1,7 +1,7 @@
 """Answer composition: does the extractive answer quote the answer, and how long does it take?
 
     python bench/answers.py --home /tmp/eval/rtqa --questions ../shared/eval/realtimeqa/questions.dev.jsonl.gz \\
-        [--gold-only] [--limit N] [--embedded 0,8,16,32] [--threads 1,2] [--rerank] [--json OUT]
+        [--gold-only] [--limit N] [--embedded 0,8,16,32] [--threads 1,2] [--int8 0,1] [--rerank] [--json OUT]
 
 The index in --home must already hold the articles (``qa eval`` builds it). Each question is
 retrieved once (default pipeline, rerank off unless --rerank); then the answer is composed from the
@@ -13,7 +13,8 @@ same passages under every setting, so the settings differ only in the composer. 
 - compose_p50_ms / compose_p95_ms: composition alone; ask_p50_ms adds the measured retrieval time.
 
 ``embedded`` is ``answer.embedded_sentences`` (candidate sentences compared with the question by
-meaning); ``threads`` is the onnxruntime thread count of the question/sentence encoder.
+meaning); ``threads`` is the onnxruntime thread count of the question/sentence encoder; ``int8``
+is ``embed.sentence_int8`` (1: sentences through the int8 copy of the model, 0: float32).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--embedded", default="0,8,16,32")
     ap.add_argument("--threads", default="1")
+    ap.add_argument("--int8", default="1", help="embed.sentence_int8 values to compare: 0, 1 or 0,1")
     ap.add_argument("--rerank", action="store_true")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -65,9 +67,10 @@ def main() -> None:
 
     rows = {}
     e = a.settings.embed
-    for threads in [int(x) for x in args.threads.split(",")]:
-        emb = make_embedder(e.model, e.backend, e.device, threads)
-        emb.embed_query("warm up")  # load the encoder before anything is timed
+    for threads, int8 in [(int(t), bool(int(i))) for t in args.threads.split(",") for i in args.int8.split(",")]:
+        emb = make_embedder(e.model, e.backend, e.device, threads, sentence_int8=int8)
+        emb.embed_query("warm up")  # load the encoders before anything is timed
+        emb.sentence_vectors(["warm up"])
         for n in [int(x) for x in args.embedded.split(",")]:
             settings = AnswerSettings(embedded_sentences=n)
             in_text, in_cited, nf, ms = [], [], [], []
@@ -79,9 +82,9 @@ def main() -> None:
                 in_text.append(any(g in ans.text.lower() for g in gold))
                 in_cited.append(any(g in c.passage.lower() for g in gold for c in ans.citations))
                 nf.append(ans.not_found)
-            key = f"embedded={n} threads={threads}"
+            key = f"embedded={n} threads={threads} int8={int(int8)}"
             rows[key] = {
-                "embedded_sentences": n, "threads": threads, "questions": len(retrieved),
+                "embedded_sentences": n, "threads": threads, "sentence_int8": int8, "questions": len(retrieved),
                 "answer_in_text": round(float(np.mean(in_text)), 4), "answer_in_cited": round(float(np.mean(in_cited)), 4),
                 "not_found": round(float(np.mean(nf)), 4),
                 "compose_p50_ms": percentile(ms, 50), "compose_p95_ms": percentile(ms, 95),

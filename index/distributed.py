@@ -62,6 +62,9 @@ class RayEmbedder(Embedder):
     def embed_light(self, texts: Sequence[str]) -> np.ndarray:
         return self._local.embed_light(texts)
 
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        return self._local.sentence_vectors(texts)
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self._local.count_tokens(texts)
 

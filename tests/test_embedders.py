@@ -22,6 +22,7 @@ TEXTS = [
     "",
     "Jaish al-Fatah " * 120,  # longer than the model's window: cut there, counted in full
 ]
+SENTENCE_INT8_COSINE = 0.96  # the int8 copy answer sentences go through (0.99 typical, 0.968 the least of 1,500 news sentences)
 COSINE = {"torch": 0.99999, "onnx": 0.99999, "onnx-int8": 0.98, "torch-bf16": 0.99}
 
 
@@ -68,14 +69,15 @@ def test_unit_vectors_of_the_right_shape(backend):
 
 
 def test_query_and_light_paths_agree_with_embed(backend):
-    _, e = backend
+    kind, e = backend
     full = e.embed(TEXTS)
     assert float(e.embed_query(TEXTS[0]) @ full[0]) > 0.999
     light = e.embed_light(TEXTS[:3])
     assert np.all(np.sum(light * full[:3], axis=1) > 0.999)
     texts = [TEXTS[1], TEXTS[0], TEXTS[1], TEXTS[2]]  # a repeat inside one call, then all remembered
     first = e.embed_sentences(texts)
-    assert first.shape == (4, 384) and np.all(np.sum(first * full[[1, 0, 1, 2]], axis=1) > 0.999)
+    near = SENTENCE_INT8_COSINE if kind == "torch" else 0.999  # torch: answer sentences through the int8 copy
+    assert first.shape == (4, 384) and np.all(np.sum(first * full[[1, 0, 1, 2]], axis=1) > near)
     assert np.array_equal(e.embed_sentences(texts[::-1]), first[::-1])
     assert e.embed_sentences([]).shape == (0, 384)
 
@@ -101,3 +103,21 @@ def test_similar_texts_are_closer_than_unrelated_ones(backend):
     a, b, c = e.embed(["Fighters attacked the town of Tel Khanzir.", "Tel Khanzir was attacked by fighters.",
                        "The central bank raised interest rates."])
     assert a @ b > a @ c + 0.2
+
+
+def test_answer_sentences_go_through_an_int8_copy_of_the_export(embedder):
+    from index.embed.export import int8_model_file
+
+    export = embedder._query_model_file()
+    assert export.is_file() and int8_model_file(export).is_file()  # made beside the export, once
+    fresh = SentenceTransformerEmbedder()  # a new process: no torch, the export and its int8 copy on disk
+    texts = TEXTS[:3] + ["Tel Khanzir was attacked by fighters.", "The central bank raised interest rates."]
+    int8 = fresh.sentence_vectors(texts)
+    assert fresh._model is None and fresh._int8 is not None and fresh._int8 is not False
+    ref = embedder.embed(texts)
+    cos = np.sum(int8 * ref, axis=1)
+    assert cos.min() >= SENTENCE_INT8_COSINE and not np.allclose(int8, ref, atol=1e-4), cos  # close, and truly int8
+    assert int8[0] @ int8[3] > int8[0] @ int8[4] + 0.2  # the question is nearer its answer than the bank
+    off = SentenceTransformerEmbedder(sentence_int8=False)
+    assert np.abs(off.sentence_vectors(texts) - ref).max() < 1e-5  # off: the float32 query path
+    assert off._int8 is None

@@ -31,7 +31,7 @@ EMBEDDERS: dict[str, Callable[..., Embedder]] = {
 
 
 def make_embedder(model: str = "default", backend: str = "torch", device: str = "cpu", query_threads: int = 0,
-                  allow_hub_downloads: bool = False) -> Embedder:
+                  allow_hub_downloads: bool = False, sentence_int8: bool = True) -> Embedder:
     """Build an embedder for a model setting and a backend name (see ``EMBEDDERS``).
 
     Raises:
@@ -44,13 +44,13 @@ def make_embedder(model: str = "default", backend: str = "torch", device: str = 
         raise SettingsError(problem)
     if allow_hub_downloads:
         allow_downloads()
-    kw = {"device": device, "query_threads": query_threads} if backend.startswith("torch") else {}
+    kw = {"device": device, "query_threads": query_threads, "sentence_int8": sentence_int8} if backend.startswith("torch") else {}
     return EMBEDDERS[backend](model, **kw)
 
 
 def from_settings(e: EmbedSettings) -> Embedder:
     """The embedder the ``embed`` settings group describes."""
-    return make_embedder(e.model, e.backend, e.device, e.query_threads, e.allow_downloads)
+    return make_embedder(e.model, e.backend, e.device, e.query_threads, e.allow_downloads, e.sentence_int8)
 
 
 __all__ = ["DEFAULT_MODEL", "EMBEDDERS", "MAX_SEQ", "Embedder", "OnnxEncoder", "OnnxInt8Embedder",

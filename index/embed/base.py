@@ -42,8 +42,13 @@ class Embedder(ABC):
         """Embed a few short texts on the query path (answer sentences): the lightest way there is."""
         return self.embed(texts, batch_size=32)
 
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of answer sentences, compared with each other and with the question (not with the
+        index): ``embed_light``, or a faster close copy of the model where a backend has one."""
+        return self.embed_light(texts)
+
     def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
-        """``embed_light`` with a memory of the last ``SENTENCE_CACHE`` sentences: an answer's cited
+        """``sentence_vectors`` with a memory of the last ``SENTENCE_CACHE`` sentences: an answer's cited
         sentences are compared again when they are corroborated, and the passages of one story come
         back for many questions about it. Thread-safe."""
         cache = self.__dict__.get("_sentence_cache")
@@ -54,7 +59,7 @@ class Embedder(ABC):
         found: list[np.ndarray | None] = [cache.get(t) for t in texts]
         missing = list(dict.fromkeys(t for t, v in zip(texts, found, strict=True) if v is None))
         if missing:  # (``self.dim`` is not asked: on some backends it loads the full model)
-            new = dict(zip(missing, self.embed_light(missing), strict=True))
+            new = dict(zip(missing, self.sentence_vectors(missing), strict=True))
             for t, v in new.items():
                 cache.put(t, v)
             found = [new[t] if v is None else v for t, v in zip(texts, found, strict=True)]

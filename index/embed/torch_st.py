@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embed.base import Embedder, default_query_threads, offline, resolve_model
-from index.embed.export import export_query_model, query_model_file
+from index.embed.export import export_query_model, quantize_query_model, query_model_file
 from index.embed.onnx import OnnxEncoder
 from index.errors import ModelError
 from index.settings import MAX_SEQ
@@ -19,7 +19,8 @@ from index.settings import MAX_SEQ
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model on the CPU, loaded on first use."""
 
-    def __init__(self, model: str = "default", dtype: str = "float32", device: str = "cpu", query_threads: int = 0):
+    def __init__(self, model: str = "default", dtype: str = "float32", device: str = "cpu", query_threads: int = 0,
+                 sentence_int8: bool = True):
         if dtype not in {"float32", "bfloat16", "float16"}:
             raise ValueError(f"dtype must be float32, bfloat16 or float16, got {dtype!r}")
         self.name, self._path = resolve_model(model)
@@ -29,6 +30,8 @@ class SentenceTransformerEmbedder(Embedder):
         self.backend = {"float32": "torch", "bfloat16": "torch-bf16", "float16": "torch-fp16"}[dtype]  # as the setting names it
         self._model = None
         self._onnx: OnnxEncoder | None = None
+        self.sentence_int8 = sentence_int8
+        self._int8: OnnxEncoder | bool | None = None  # False: there is none
         self._lock = threading.Lock()
 
     def warm_up(self):
@@ -82,6 +85,25 @@ class SentenceTransformerEmbedder(Embedder):
                     self._onnx = OnnxEncoder(target, Path(self._path) / "tokenizer.json", threads=self.query_threads,
                                              max_length=self._max_seq())
         return self._onnx
+
+    def _int8_session(self) -> OnnxEncoder | None:
+        """The int8 copy of the ONNX export (made from it once per machine), or None."""
+        if self._int8 is None:
+            target = self._query_model_file()
+            made = quantize_query_model(target) if target is not None and target.exists() else None
+            with self._lock:
+                if self._int8 is None:
+                    self._int8 = False if made is None else OnnxEncoder(
+                        made, Path(self._path) / "tokenizer.json", threads=self.query_threads, max_length=self._max_seq())
+        return self._int8 or None
+
+    def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Answer sentences through the int8 copy when ``sentence_int8`` is on and an export exists,
+        whether or not torch is loaded, so every process compares sentences the same way."""
+        int8 = self._int8_session() if self.sentence_int8 and texts else None
+        if int8 is not None:
+            return int8.encode(texts, batch_size=4)
+        return self.embed_light(texts)
 
     @property
     def max_tokens(self) -> int:  # type: ignore[override]

@@ -13,6 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
+
+from index.lru import LRU
 from qa.timing import stage
 from qa.types import Evidence
 
@@ -26,21 +29,37 @@ def unattributed(e: Evidence) -> dict:
 
 
 def covering(relations: list[dict], start: int, end: int) -> dict | None:
-    """The relation whose span (source, cue and content together) covers most of ``start..end``."""
-    best, best_cover = None, 0.0
+    """The relation whose span (source, cue and content together) covers most of ``start..end``
+    (the first of equals), when it covers at least ``COVER`` of it."""
+    if not relations:
+        return None
+    lo, hi, c_lo, c_hi = _extents(relations)
+    # the relation's sentence-level extent, and the content alone (a quote that runs over sentences)
+    cover = np.maximum(_overlap(lo, hi, start, end), _overlap(c_lo, c_hi, start, end)) / max(end - start, 1)
+    best = int(np.argmax(cover))
+    return relations[best] if cover[best] > 0 and cover[best] >= COVER else None
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, c: int, d: int) -> np.ndarray:
+    return np.clip(np.minimum(b, d) - np.maximum(a, c), 0, None)
+
+
+_EXTENTS = LRU(4096)  # by id of a stored relation list (the store shares one list per article and version)
+
+
+def _extents(relations: list[dict]) -> tuple[np.ndarray, ...]:
+    """Each relation's extent (its parts together) and its content's, as arrays, once per list."""
+    hit = _EXTENTS.get(id(relations))
+    if hit is not None and hit[0] is relations:  # the list itself is held there: its id cannot be reused
+        return hit[1]
+    rows = []
     for r in relations:
         parts = [p for p in (r.get("source"), r.get("cue"), r.get("content")) if p]
         content = r["content"]
-        # the relation's sentence-level extent, and the content alone (a quote that runs over sentences)
-        lo, hi = min(p["start"] for p in parts), max(p["end"] for p in parts)
-        cover = max(_overlap(lo, hi, start, end), _overlap(content["start"], content["end"], start, end)) / max(end - start, 1)
-        if cover > best_cover:
-            best, best_cover = r, cover
-    return best if best_cover >= COVER else None
-
-
-def _overlap(a: int, b: int, c: int, d: int) -> int:
-    return max(0, min(b, d) - max(a, c))
+        rows.append((min(p["start"] for p in parts), max(p["end"] for p in parts), content["start"], content["end"]))
+    arrays = tuple(np.array(col, dtype=np.int64) for col in zip(*rows, strict=True))
+    _EXTENTS.put(id(relations), (relations, arrays))
+    return arrays
 
 
 class AttributionAnnotator:

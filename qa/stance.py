@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -114,15 +115,17 @@ class StanceResult:
                 "conflicts": [{"claim": a.text, "text": b.text} for a, b in self.conflicts]}
 
 
-def content_words(text: str) -> set[str]:
-    return {w.lower().strip("'’-") for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
+@lru_cache(maxsize=8192)  # a claim is compared with every candidate, a sentence with every claim
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(w.lower().strip("'’-") for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2)
 
 
-def key_terms(text: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def key_terms(text: str) -> frozenset[str]:
     """Names (capitalised words not at a sentence start) and numbers: what two reports of one event share."""
     words = _WORD.findall(text)
     out = {w.lower() for i, w in enumerate(words) if i and w[:1].isupper() and w.lower() not in _STOP}
-    return out | {w for w in words if any(ch.isdigit() for ch in w)}
+    return frozenset(out | {w for w in words if any(ch.isdigit() for ch in w)})
 
 
 def relatedness(claim: str, text: str, similarity: float) -> float:

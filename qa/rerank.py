@@ -16,6 +16,7 @@ from qa.evidence import TermWeights
 from qa.scores import minmax, with_rerank_scores
 
 BUILTIN = Path(__file__).resolve().parent / "models" / "reranker-minilm-int8"
+BATCH = 5  # pairs per forward pass of the built-in reranker (5 beat 10, 4, 3 and 2 on these 2 cores)
 
 
 class Reranker(ABC):
@@ -103,19 +104,27 @@ class OnnxCrossEncoderReranker(Reranker):
         return self._session
 
     def score(self, query: str, passages: list[str]) -> np.ndarray:
-        """Raw relevance logits of ``passages`` for ``query``."""
+        """Raw relevance logits of ``passages`` for ``query``.
+
+        Pairs of similar length go together, ``BATCH`` at a time, each batch as wide as its longest
+        pair: ten windows of ~100 wordpieces take 36 ms so, 42 ms as one batch padded to the longest.
+        """
         session = self.warm_up()
-        out = []
-        for i in range(0, len(passages), 16):
-            enc = self._tok.encode_batch([(query, p) for p in passages[i : i + 16]])
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            feeds = {
-                "input_ids": ids,
-                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
-            }
-            out.append(session.run(None, feeds)[0][:, 0])
-        return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+        out = np.zeros(len(passages), np.float32)
+        if not passages:
+            return out
+        enc = self._tok.encode_batch([(query, p) for p in passages])
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        types = np.array([e.type_ids for e in enc], dtype=np.int64)
+        lengths = mask.sum(1)
+        order = np.argsort(lengths, kind="stable")
+        for i in range(0, len(passages), BATCH):
+            rows = order[i : i + BATCH]
+            width = int(lengths[rows].max())
+            feeds = {"input_ids": ids[rows, :width], "attention_mask": mask[rows, :width], "token_type_ids": types[rows, :width]}
+            out[rows] = session.run(None, feeds)[0][:, 0]
+        return out
 
     def rerank(self, query: str, hits: list[Hit], texts: list[str] | None = None) -> list[Hit]:
         if not hits:

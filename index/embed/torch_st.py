@@ -94,7 +94,7 @@ class SentenceTransformerEmbedder(Embedder):
             with self._lock:
                 if self._int8 is None:
                     self._int8 = False if made is None else OnnxEncoder(
-                        made, Path(self._path) / "tokenizer.json", threads=self.query_threads, max_length=self._max_seq())
+                        made, Path(self._path) / "tokenizer.json", threads=1, max_length=self._max_seq())
         return self._int8 or None
 
     def sentence_vectors(self, texts: Sequence[str]) -> np.ndarray:
@@ -102,7 +102,9 @@ class SentenceTransformerEmbedder(Embedder):
         whether or not torch is loaded, so every process compares sentences the same way."""
         int8 = self._int8_session() if self.sentence_int8 and texts else None
         if int8 is not None:
-            return int8.encode(texts, batch_size=4)
+            # one sentence a pass: int8 activations are scaled per batch, so a sentence's vector would
+            # depend on its companions (and on what the cache already held); one thread, as fast here
+            return int8.encode(texts, batch_size=1)
         return self.embed_light(texts)
 
     @property

@@ -37,7 +37,7 @@ def covering(relations: list[dict], start: int, end: int) -> dict | None:
     # the relation's sentence-level extent, and the content alone (a quote that runs over sentences)
     cover = np.maximum(_overlap(lo, hi, start, end), _overlap(c_lo, c_hi, start, end)) / max(end - start, 1)
     best = int(np.argmax(cover))
-    return relations[best] if cover[best] > 0 and cover[best] >= COVER else None
+    return relations[best] if cover[best] >= COVER else None
 
 
 def _overlap(a: np.ndarray, b: np.ndarray, c: int, d: int) -> np.ndarray:

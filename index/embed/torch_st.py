@@ -90,9 +90,11 @@ class SentenceTransformerEmbedder(Embedder):
         """The int8 copy of the ONNX export (made from it once per machine), or None."""
         if self._int8 is None:
             target = self._query_model_file()
-            made = quantize_query_model(target) if target is not None and target.exists() else None
-            with self._lock:
+            if target is not None and not target.exists():
+                return None  # no export yet (torch exports it on loading): asked again next time
+            with self._lock:  # one quantizing at a time: threads of a process share its temporary file name
                 if self._int8 is None:
+                    made = quantize_query_model(target) if target is not None else None
                     self._int8 = False if made is None else OnnxEncoder(
                         made, Path(self._path) / "tokenizer.json", threads=1, max_length=self._max_seq())
         return self._int8 or None

@@ -7,11 +7,14 @@ Steps (each a subcommand):
   mine    BM25 hard negatives for every question            -> triples.jsonl.gz
   train   listwise cross-entropy, 1 positive + N negatives  -> a transformers model folder
           (initialised from all-MiniLM-L6-v2; runs on CUDA when there is one, else on the CPU)
+  distill a shallower student (every other layer of the teacher) trained to reproduce the
+          teacher's listwise scores on the same questions, on the CPU -> a transformers model folder
   export  int8 ONNX of the trained model + tokenizer        -> qa/models/reranker-minilm-int8/
 
     python bench/train_reranker.py mine --train ../shared/train --out .data/triples.jsonl.gz
     python bench/train_reranker.py train --triples .data/triples.jsonl.gz --train ../shared/train \\
         --init MODEL_DIR --out .data/ce
+    python bench/train_reranker.py distill --teacher .data/ce --layers 0,2,4 --out .data/ce3
     python bench/train_reranker.py export --model .data/ce --out qa/models/reranker-minilm-int8
 """
 
@@ -129,12 +132,7 @@ def train(args) -> None:
             with torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
                 logits = model(**encode(b)).logits.float().view(len(b), group)
             loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(b), dtype=torch.long, device=device))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            step += 1
+            step = _step(model, loss, opt, sched, step)
             if args.max_steps and step >= args.max_steps:
                 break
             if step % 100 == 0:
@@ -145,6 +143,96 @@ def train(args) -> None:
     model.to(torch.float16).save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
     (out / "training.json").write_text(json.dumps(vars(args) | {"train_questions": len(tr), "seconds": round(time.time() - t0)}, indent=2))
+    print(f"saved to {out}")
+
+
+def _step(model, loss, opt, sched, step: int) -> int:
+    """One optimiser step on ``loss`` (gradients clipped at 1), the step count after it."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+    opt.zero_grad()
+    return step + 1
+
+
+def distill(args) -> None:
+    """Student: the teacher's embeddings, the layers ``--layers`` and its classifier, then trained on
+    listwise KL to the teacher's scores plus cross-entropy on the gold paragraph (``--alpha``)."""
+    import copy
+
+    import torch
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+    )
+
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    paras = {d: [p["text"] for p in _jsonl(Path(args.train) / f"{d}.paragraphs.jsonl.gz")] for d in DOMAINS}
+    rows = [{"q": r["q"], "pos": paras[r["d"]][r["pos"]], "neg": [paras[r["d"]][i] for i in r["neg"]]}
+            for r in _jsonl(Path(args.triples))]
+    n_val = max(200, len(rows) // 20)
+    val, tr = rows[:n_val][: args.val], rows[n_val:][: args.questions]
+    tok = AutoTokenizer.from_pretrained(args.teacher)
+    teacher = AutoModelForSequenceClassification.from_pretrained(args.teacher, torch_dtype=torch.float32).eval()
+    keep = [int(x) for x in args.layers.split(",")]
+    student = copy.deepcopy(teacher)
+    student.bert.encoder.layer = torch.nn.ModuleList([student.bert.encoder.layer[i] for i in keep])
+    student.config.num_hidden_layers = len(keep)
+    group = 1 + args.group_negatives
+
+    def encode(batch):
+        qs, ps = [], []
+        for r in batch:
+            for p in [r["pos"], *r["neg"][: args.group_negatives]]:
+                qs.append(r["q"])
+                ps.append(p)
+        return tok(qs, ps, truncation="only_second", max_length=args.max_length, padding=True, return_tensors="pt")
+
+    def mrr(model) -> float:
+        model.eval()
+        rr = []
+        with torch.no_grad():
+            for i in range(0, len(val), 16):
+                b = val[i : i + 16]
+                s = model(**encode(b)).logits.view(len(b), group)
+                rr.extend((1.0 / ((s > s[:, :1]).sum(1) + 1).float()).tolist())
+        model.train()
+        return sum(rr) / len(rr)
+
+    print(f"{len(tr)} train / {len(val)} validation questions; teacher val MRR {mrr(teacher):.4f}; "
+          f"student before {mrr(student):.4f}", flush=True)
+    opt = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=0.01)
+    steps = args.epochs * (len(tr) // args.batch)
+    sched = get_linear_schedule_with_warmup(opt, int(0.1 * steps), steps)
+    t0, step = time.time(), 0
+    student.train()
+    for epoch in range(args.epochs):
+        random.Random(epoch).shuffle(tr)
+        for i in range(0, len(tr) - args.batch + 1, args.batch):
+            b = tr[i : i + args.batch]
+            enc = encode(b)
+            with torch.no_grad():
+                target = teacher(**enc).logits.view(len(b), group)
+            logits = student(**enc).logits.view(len(b), group)
+            kl = torch.nn.functional.kl_div(torch.log_softmax(logits, 1), torch.softmax(target, 1), reduction="batchmean")
+            ce = torch.nn.functional.cross_entropy(logits, torch.zeros(len(b), dtype=torch.long))
+            loss = (1 - args.alpha) * kl + args.alpha * ce
+            step = _step(student, loss, opt, sched, step)
+            if step % 50 == 0:
+                print(f"epoch {epoch} step {step}/{steps} kl {kl.item():.4f} ce {ce.item():.4f} {time.time() - t0:.0f}s", flush=True)
+        print(f"epoch {epoch}: student val MRR {mrr(student):.4f}", flush=True)
+    out = Path(args.out)
+    student.save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    info = {k: v for k, v in vars(args).items()} | {"train_questions": len(tr), "validation_questions": len(val),
+                                                     "teacher_mrr": round(mrr(teacher), 4), "student_mrr": round(mrr(student), 4),
+                                                     "seconds": round(time.time() - t0), "device": "cpu"}
+    (out / "training.json").write_text(json.dumps(info, indent=2))
     print(f"saved to {out}")
 
 
@@ -193,11 +281,26 @@ def main() -> None:
     t.add_argument("--lr", type=float, default=4e-5)
     t.add_argument("--max-length", type=int, default=256)
     t.add_argument("--max-steps", type=int, default=0, help="stop each epoch after this many steps (smoke tests)")
+    d = sub.add_parser("distill")
+    d.add_argument("--teacher", required=True, help="a transformers cross-encoder folder")
+    d.add_argument("--layers", default="0,2,4", help="the teacher's layers the student keeps")
+    d.add_argument("--triples", default=".data/triples.jsonl.gz")
+    d.add_argument("--train", default="../shared/train")
+    d.add_argument("--out", default=".data/ce-student")
+    d.add_argument("--questions", type=int, default=4000)
+    d.add_argument("--val", type=int, default=400)
+    d.add_argument("--epochs", type=int, default=1)
+    d.add_argument("--batch", type=int, default=8)
+    d.add_argument("--group-negatives", type=int, default=7)
+    d.add_argument("--lr", type=float, default=5e-5)
+    d.add_argument("--alpha", type=float, default=0.3, help="weight of the gold cross-entropy against the teacher KL")
+    d.add_argument("--max-length", type=int, default=128)
+    d.add_argument("--threads", type=int, default=2)
     e = sub.add_parser("export")
     e.add_argument("--model", default=".data/ce")
     e.add_argument("--out", default="qa/models/reranker-minilm-int8")
     args = ap.parse_args()
-    {"mine": mine, "train": train, "export": export}[args.cmd](args)
+    {"mine": mine, "train": train, "distill": distill, "export": export}[args.cmd](args)
 
 
 if __name__ == "__main__":

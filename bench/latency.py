@@ -9,6 +9,8 @@ default pipeline (hybrid retrieval, reranking, answer composition, attribution l
 corroboration). Per stage (exclusive wall time from ``Answer.timings``): p50 / p95 / mean over all
 questions, a stage that did not run counting 0. ``--cold``: also a new ``qa ask`` process to its
 first answer, three times. ``--set GROUP.FIELD=VALUE`` changes a setting for the run (compare variants).
+``machine``: a fixed workload timed first (this machine's speed varies from day to day by up to 2x);
+compare variants in one run, or paired as ``bench/helper_thread.py`` does.
 """
 
 from __future__ import annotations
@@ -52,6 +54,28 @@ def cold_start(home: Path, question: str, runs: int = 3) -> list[float]:
     return out
 
 
+def machine_reference() -> dict:
+    """A fixed workload timed before the run, so runs on days of different machine speed compare:
+    a pure-Python loop and a float32 matrix product (median of 7, ms)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((256, 384), dtype=np.float32), rng.standard_normal((384, 1536), dtype=np.float32)
+
+    def python_loop():
+        return sum(i * i for i in range(300_000))
+
+    out = {}
+    for name, f in (("python_loop_ms", python_loop), ("matmul_ms", lambda: a @ b)):
+        ts = []
+        for _ in range(7):
+            t = time.perf_counter()
+            f()
+            ts.append((time.perf_counter() - t) * 1000)
+        out[name] = round(sorted(ts)[3], 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--home", type=Path, required=True)
@@ -66,6 +90,7 @@ def main() -> None:
     from qa.evaluate import load_questions
 
     qs = load_questions(args.file, args.questions)
+    machine = machine_reference()
     a = Assistant(home=args.home, **overrides(args.set))
     a.warm_up()
     a.ask(qs[0].question, as_of=qs[0].date)  # first-use costs (caches, lazy imports) are the cold start's
@@ -87,12 +112,13 @@ def main() -> None:
     rows["whole ask (wall)"] = {"p50_ms": percentile(walls, 50), "p95_ms": percentile(walls, 95),
                                 "mean_ms": round(sum(walls) / len(walls), 1)}
     snap = a.snapshot().manifest
-    print(f"\n{len(qs)} questions, {snap.articles} articles, {snap.passages} passages; answered {found}")
+    print(f"\n{len(qs)} questions, {snap.articles} articles, {snap.passages} passages; answered {found}; "
+          f"machine reference {machine}")
     print(f"{'stage':<32}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}")
     for n, r in rows.items():
         print(f"{n:<32}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['mean_ms']:>9}")
     result = {"home": str(args.home), "articles": snap.articles, "passages": snap.passages, "questions": len(qs),
-              "answered": found, "settings": overrides(args.set), "stages": rows,
+              "answered": found, "settings": overrides(args.set), "machine": machine, "stages": rows,
               "p50_ms": rows["whole ask (wall)"]["p50_ms"], "p95_ms": rows["whole ask (wall)"]["p95_ms"]}
     if args.cold:
         result["cold_start_s"] = cold_start(args.home, qs[0].question)

@@ -121,3 +121,23 @@ def test_answer_sentences_go_through_an_int8_copy_of_the_export(embedder):
     off = SentenceTransformerEmbedder(sentence_int8=False)
     assert np.abs(off.sentence_vectors(texts) - ref).max() < 1e-5  # off: the float32 query path
     assert off._int8 is None
+
+
+def test_sentences_shared_with_a_helper_thread_get_the_vectors_they_get_alone(embedder):
+    from index.parallel import share_work
+
+    fresh = SentenceTransformerEmbedder()
+    texts = TEXTS[:3] + ["Tel Khanzir was attacked by fighters.", "The central bank raised interest rates."] * 3
+    together = fresh.sentence_vectors(texts)  # the answer path: two threads, one sentence a pass each
+    alone = np.vstack([fresh.sentence_vectors([t]) for t in texts])
+    assert np.array_equal(together, alone)
+    ran: list[int] = []
+
+    def run(i: int) -> None:
+        if i == 3:
+            raise ValueError("item 3")
+        ran.append(i)
+
+    with pytest.raises(ValueError, match="item 3"):  # whichever thread ran it, the caller hears of it
+        share_work(run, list(range(6)))
+    assert set(ran) <= {0, 1, 2, 4, 5}

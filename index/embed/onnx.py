@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embed.base import Embedder
+from index.parallel import share_work
 from index.settings import DEFAULT_ALIASES, DEFAULT_MODEL, MAX_SEQ
 
 
@@ -21,8 +22,12 @@ class OnnxEncoder:
         self._tokenizer_file = tokenizer
         self._counter = None
 
-    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Unit vectors of ``texts``; thread-safe (the tokenizer is never reconfigured here)."""
+    def encode(self, texts: Sequence[str], batch_size: int = 64, parallel: bool = False) -> np.ndarray:
+        """Unit vectors of ``texts``; thread-safe (the tokenizer is never reconfigured here).
+
+        ``parallel``: the batches are shared with a helper thread (see ``share_work``), for a
+        session of one intra-op thread that would otherwise leave the second core idle.
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not len(texts):
             return out
@@ -31,7 +36,9 @@ class OnnxEncoder:
         mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
         lengths = mask.sum(1)
         order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
-        for i in range(0, len(texts), batch_size):
+        starts = range(0, len(texts), batch_size)
+
+        def run(i: int) -> None:
             rows = order[i : i + batch_size]
             width = int(lengths[rows].max())
             b_ids, b_mask = ids[rows, :width], mask[rows, :width]
@@ -39,6 +46,12 @@ class OnnxEncoder:
             m = b_mask[..., None].astype(np.float32)
             pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
             out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)
+
+        if parallel:
+            share_work(run, list(starts))
+        else:
+            for i in starts:
+                run(i)
         return out
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

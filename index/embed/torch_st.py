@@ -105,8 +105,9 @@ class SentenceTransformerEmbedder(Embedder):
         int8 = self._int8_session() if self.sentence_int8 and texts else None
         if int8 is not None:
             # one sentence a pass: int8 activations are scaled per batch, so a sentence's vector would
-            # depend on its companions (and on what the cache already held); one thread, as fast here
-            return int8.encode(texts, batch_size=1)
+            # depend on its companions (and on what the cache already held); one intra-op thread (as
+            # fast here), the sentences shared with a helper thread on the other core
+            return int8.encode(texts, batch_size=1, parallel=True)
         return self.embed_light(texts)
 
     @property

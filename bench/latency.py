@@ -10,7 +10,7 @@ corroboration). Per stage (exclusive wall time from ``Answer.timings``): p50 / p
 questions, a stage that did not run counting 0. ``--cold``: also a new ``qa ask`` process to its
 first answer, three times. ``--set GROUP.FIELD=VALUE`` changes a setting for the run (compare variants).
 ``machine``: a fixed workload timed first (this machine's speed varies from day to day by up to 2x);
-compare variants in one run, or paired as ``bench/helper_thread.py`` does.
+compare variants in one run, or paired as ``bench/paired.py`` does.
 """
 
 from __future__ import annotations

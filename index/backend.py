@@ -34,6 +34,9 @@ class SearchBackend(Protocol):
         ``k`` come back whenever ``k`` passages pass the filters.
         """
 
+    def dense_topk_many(self, vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``dense_topk`` of each row of ``vectors`` without a filter, in one pass where the index allows."""
+
     def lexical_topk(self, query: str, k: int, filters: Filters | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(pids, BM25 scores)`` of up to ``k`` passages with a positive score that pass ``filters``."""
 

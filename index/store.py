@@ -145,6 +145,9 @@ class IndexSnapshot:
         allowed = None if m is None else self._meta["pids"][m]
         return dense.search(self._faiss, vector, k, allowed, ef_search=self.ef_search)
 
+    def dense_topk_many(self, vectors: np.ndarray, k: int):
+        return dense.search_many(self._faiss, vectors, k, ef_search=self.ef_search)
+
     def lexical_topk(self, query: str, k: int, filters: Filters | None = None):
         scores = self._scores(query)
         m = self._mask(filters)

@@ -94,9 +94,13 @@ class Corroborator:
             return []
         with stage("encode"):
             qvecs = self.embedder.embed_sentences([q for _, _, q, _, _ in claims])
+        dense: list = [(None, None)] * len(claims)
+        if self.opts.dense:
+            with stage("dense"):  # every claim's dense search in one pass over the index
+                dense = self.backend.dense_topk_many(qvecs, self.opts.candidates)
         pools = []
-        for (aid, _, quote, _, _), qv in zip(claims, qvecs, strict=True):
-            hits = [h for h in self.retriever.retrieve(self.backend, quote, self.opts, None, None, qv)
+        for (aid, _, quote, _, _), qv, (pids, _) in zip(claims, qvecs, dense, strict=True):
+            hits = [h for h in self.retriever.retrieve(self.backend, quote, self.opts, None, None, qv, pids)
                     if h.passage.article_id != aid]
             pools.append(self._best_sentences(quote, hits))
         flat = [e for pool in pools for e in pool]

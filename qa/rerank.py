@@ -110,7 +110,7 @@ class OnnxCrossEncoderReranker(Reranker):
         Pairs of similar length go together, ``BATCH`` at a time, each batch as wide as its longest
         pair: ten windows of ~100 wordpieces take 36 ms so, 42 ms as one batch padded to the longest.
         With ``threads`` 1 (the default) the batches run one a core, shared with a helper thread:
-        ~15% faster here than one batch at a time on two intra-op threads (`bench/helper_thread.py`),
+        8-16% faster here than one batch at a time on two intra-op threads (`bench/paired.py`),
         the same scores.
         """
         session = self.warm_up()

@@ -50,14 +50,17 @@ class HybridRetriever:
         filters: Filters | None = None,
         window: tuple[date, date] | None = None,
         query_vector: np.ndarray | None = None,
+        dense_pids: np.ndarray | None = None,
     ) -> list[Hit]:
         """Return up to ``opts.k`` hits, best first.
 
         ``window``: the days a question's relative time refers to (``qa.when.time_window``); passages
         of articles published then are searched for too and get ``opts.time_boost`` added.
         ``query_vector``: the query's embedding when the caller already has it.
+        ``dense_pids``: the unfiltered dense top ``opts.candidates`` of ``query_vector`` when the caller
+        searched already (several queries at once: ``SearchBackend.dense_topk_many``).
         """
-        cands = self.candidates(backend, query, opts, filters, window, query_vector)
+        cands = self.candidates(backend, query, opts, filters, window, query_vector, dense_pids)
         if not len(cands.pids):
             return []
         with stage("fusion"):
@@ -95,6 +98,7 @@ class HybridRetriever:
     def candidates(
         self, backend: SearchBackend, query: str, opts: RetrievalSettings, filters: Filters | None,
         window: tuple[date, date] | None = None, query_vector: np.ndarray | None = None,
+        dense_pids: np.ndarray | None = None,
     ) -> Candidates:
         """The union of each retriever's top ``opts.candidates`` (and of the time window's), fused."""
         in_win = window_filters(backend, filters, window) if opts.time_boost > 0 else None
@@ -108,7 +112,9 @@ class HybridRetriever:
                     qv = self.embedder.embed_query(query)
         pools = []
         for f in (filters, in_win) if in_win is not None else (filters,):
-            if qv is not None:
+            if qv is not None and dense_pids is not None and f is None:
+                pools.append(dense_pids)
+            elif qv is not None:
                 with stage("dense"):
                     pools.append(backend.dense_topk(qv, n, f)[0])
             if opts.bm25:

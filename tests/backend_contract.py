@@ -62,6 +62,15 @@ class BackendContract:
             assert list(got) == list(pids[order])
             assert np.allclose(scores, brute[order], atol=1e-5)
 
+    def test_dense_top_k_of_many_vectors_at_once_equals_each_alone(self, backend, embedder):
+        qvs = np.vstack([embedder.embed_query(q) for q in QUERIES])
+        many = backend.dense_topk_many(qvs, 4)
+        assert len(many) == len(QUERIES)
+        for qv, (pids, scores) in zip(qvs, many, strict=True):
+            alone = backend.dense_topk(qv, 4)
+            assert list(pids) == list(alone[0]) and np.allclose(scores, alone[1], atol=1e-6)
+        assert [len(p) for p, _ in backend.dense_topk_many(qvs[:1], backend.size + 5)] == [backend.size]
+
     def test_filters_return_k_when_k_match_and_only_matches(self, backend, embedder):
         f = Filters(sources=("wire a",), since="2024-01-02", until="2024-01-10")
         passages = {p.pid: p for p in backend.passages(backend.all_pids())}

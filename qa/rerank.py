@@ -99,8 +99,10 @@ class OnnxCrossEncoderReranker(Reranker):
                 model = self.folder / "model.onnx"
                 if not model.exists():
                     raise ModelError(f"built-in reranker is missing: {model}")
+                # longest first: the passage is cut as before, and a question longer than the window
+                # itself (a pasted paragraph, raw HTML) is cut too instead of failing the tokenizer
                 self._session, self._tok = onnx_session(
-                    model, self.folder / "tokenizer.json", self._threads, self._max_length, "only_second"
+                    model, self.folder / "tokenizer.json", self._threads, self._max_length, "longest_first"
                 )
         return self._session
 

@@ -10,6 +10,7 @@ score; the other scores are kept; the order is deterministic.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from qa.rerank import CrossEncoderReranker, OnnxCrossEncoderReranker, Reranker
@@ -65,6 +66,17 @@ def test_builtin_reranker_puts_the_answering_article_first(sample):
     hits = sample.retrieve("How many IS fighters were reportedly killed near Kobani?", k=8, rerank=False)
     out = OnnxCrossEncoderReranker().rerank("How many IS fighters were reportedly killed near Kobani?", hits)
     assert out[0].passage.article_id == "syria-direct-2015-03-kobani-villages"
+
+
+def test_a_question_longer_than_the_reranker_window_is_cut_not_an_error(sample):
+    question = "<a href=\"https://example.org/tag/kobani\">How many IS fighters were killed near Kobani?</a> " * 12
+    hits = sample.retrieve("How many IS fighters were reportedly killed near Kobani?", k=4, rerank=False)
+    r = OnnxCrossEncoderReranker(max_length=128)
+    out = r.rerank(question, hits)
+    assert sorted(h.passage.pid for h in out) == sorted(h.passage.pid for h in hits)
+    assert all(np.isfinite(h.scores["rerank"]) for h in out)
+    ans = sample.ask(question)  # the whole answer path: an answer (or "do not say"), no exception
+    assert ans.text
 
 
 def test_reranker_windows_are_the_title_and_the_matching_sentences_in_reading_order(sample):

@@ -30,11 +30,6 @@ STAGES = {"helper-thread": ("rerank", "sentence_encode", "corroboration/sentence
           "claim-search": ("corroboration/dense", "(corroboration, all)")}
 
 
-def one_thread(run, items) -> None:
-    for item in items:
-        run(item)
-
-
 def one_search_a_claim(self, vectors, k):
     return [self.dense_topk(v, k) for v in vectors]
 
@@ -43,14 +38,14 @@ def switches(a, change: str):
     """``set(way)`` puts the assistant's answer path in the ``old`` or ``new`` way; ``set(None)`` restores it."""
     import index.embed.onnx as onnx_encoders
     import qa.rerank as rerank
-    from index.parallel import share_work
+    from index.parallel import run_each, share_work
 
     if change == "helper-thread":
         builtin = a._reranker
         if not isinstance(builtin, rerank.OnnxCrossEncoderReranker):
             raise SystemExit("the built-in reranker is not in use here")
         kw = {"weight": builtin.weight, "max_length": builtin._max_length}
-        ways = {"old": (one_thread, rerank.OnnxCrossEncoderReranker(threads=None, **kw)),
+        ways = {"old": (run_each, rerank.OnnxCrossEncoderReranker(threads=None, **kw)),
                 "new": (share_work, rerank.OnnxCrossEncoderReranker(threads=1, **kw)), None: (share_work, builtin)}
 
         def set_way(way):

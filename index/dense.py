@@ -59,9 +59,7 @@ def search(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None, 
     k = min(k, index.ntotal)
     q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
     kind = index_kind(index)
-    params = faiss.SearchParametersHNSW() if kind == HNSW else faiss.SearchParameters()
-    if kind == HNSW:
-        params.efSearch = max(ef_search, k)
+    params = _params(index, k, ef_search)
     if allowed is not None:
         if len(allowed) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -95,18 +93,25 @@ def exact_subset(index, query: np.ndarray, k: int, allowed: np.ndarray, chunk: i
     return best_ids[order], best[order].astype(np.float32)
 
 
+def _params(index, k: int, ef_search: int):
+    """Search parameters without a filter: HNSW walks at least ``max(ef_search, k)`` candidates."""
+    import faiss
+
+    if index_kind(index) != HNSW:
+        return faiss.SearchParameters()
+    params = faiss.SearchParametersHNSW()
+    params.efSearch = max(ef_search, k)
+    return params
+
+
 def search_many(index, queries: np.ndarray, k: int, ef_search: int = 128) -> list[tuple[np.ndarray, np.ndarray]]:
     """``search`` of each row of ``queries`` without a filter, as one FAISS call: a Flat scan reads
     the stored vectors once for all of them (three claims: 7 ms against 18 here). Under 20 rows FAISS
     scores them as it scores one (the same results); from 20 on through BLAS (equal to ~1e-6)."""
-    import faiss
 
     queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
     if index.ntotal == 0 or k <= 0:
         return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)) for _ in queries]
     k = min(k, index.ntotal)
-    params = faiss.SearchParametersHNSW() if index_kind(index) == HNSW else faiss.SearchParameters()
-    if index_kind(index) == HNSW:
-        params.efSearch = max(ef_search, k)
-    scores, ids = index.search(queries, k, params=params)
+    scores, ids = index.search(queries, k, params=_params(index, k, ef_search))
     return [(row_ids[row_ids >= 0], row_scores[row_ids >= 0]) for row_ids, row_scores in zip(ids, scores, strict=True)]

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 
 _HELPER = None
 _HELPER_LOCK = threading.Lock()
+
+
+@functools.cache
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_each(run, items) -> None:
+    """``run`` every item in this thread, in order (what ``share_work`` does on one core)."""
+    for item in items:
+        run(item)
 
 
 def share_work(run, items: list) -> None:
@@ -20,17 +33,15 @@ def share_work(run, items: list) -> None:
     counts in the stage that called this.
     """
     global _HELPER
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if len(items) < 2 or cores < 2:
-        for item in items:
-            run(item)
+    if len(items) < 2 or cores() < 2:
+        run_each(run, items)
         return
     if _HELPER is None:
         with _HELPER_LOCK:
             if _HELPER is None:
                 from concurrent.futures import ThreadPoolExecutor
 
-                _HELPER = ThreadPoolExecutor(max_workers=min(cores, 8) - 1, thread_name_prefix="qa-helper")
+                _HELPER = ThreadPoolExecutor(max_workers=min(cores(), 8) - 1, thread_name_prefix="qa-helper")
     pending = iter(items)
     lock = threading.Lock()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import ModelError
-from index.parallel import share_work
+from index.parallel import run_each, share_work
 from index.sentences import passage_spans
 from index.types import Hit, titled
 from qa.evidence import TermWeights
@@ -132,12 +132,8 @@ class OnnxCrossEncoderReranker(Reranker):
             feeds = {"input_ids": ids[rows, :width], "attention_mask": mask[rows, :width], "token_type_ids": types[rows, :width]}
             out[rows] = session.run(None, feeds)[0][:, 0]
 
-        starts = list(range(0, len(passages), BATCH))
-        if self._threads == 1:  # one core a batch, batches shared with a helper thread
-            share_work(run, starts)
-        else:
-            for i in starts:
-                run(i)
+        # with one intra-op thread a batch, the batches are shared with a helper thread
+        (share_work if self._threads == 1 else run_each)(run, list(range(0, len(passages), BATCH)))
         return out
 
     def rerank(self, query: str, hits: list[Hit], texts: list[str] | None = None) -> list[Hit]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from index.lru import LRU
+from index.parallel import cores
 from index.settings import DEFAULT_ALIASES, DEFAULT_MODEL, MAX_SEQ
 
 
@@ -113,4 +114,4 @@ def allow_downloads() -> None:
 
 def default_query_threads() -> int:
     """Threads for one question's embedding: all cores up to 4 (more only adds overhead on tiny batches)."""
-    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), 4))
+    return max(1, min(cores(), 4))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embed.base import Embedder
-from index.parallel import share_work
+from index.parallel import run_each, share_work
 from index.settings import DEFAULT_ALIASES, DEFAULT_MODEL, MAX_SEQ
 
 
@@ -47,11 +47,7 @@ class OnnxEncoder:
             pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
             out[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(1e-12)
 
-        if parallel:
-            share_work(run, list(starts))
-        else:
-            for i in starts:
-                run(i)
+        (share_work if parallel else run_each)(run, list(starts))
         return out
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

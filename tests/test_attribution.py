@@ -253,3 +253,46 @@ def test_outlet_profiles_and_relations_agree_on_leanings():
     assert rel.leaning == "state-run"
     assert describe_outlet("China's state-run Xinhua news agency") == {
         "name": "Xinhua", "kind": "news agency", "country": None, "leaning": "state-run"}
+
+
+# sentences for the ruler's rarer patterns: two-token ones, 'there is', 'but' as an adverb, spaces
+RULER_EDGES = ["Y'all gonna see, ain't it?", "There is a man who's gotta go; let's go, c'mon.", "  \n  ",
+               "I'd say that it's you, but nobody knew.", "They were, but then again, it ain't over."]
+
+
+def _sentences():
+    from index.sentences import sentence_spans
+
+    texts = [a.text[s:e] for a in ARTICLES.values() for s, e in sentence_spans(a.text)]
+    return texts + RULER_EDGES
+
+
+def test_the_fast_attribute_ruler_gives_every_token_what_spacys_component_gives():
+    import spacy
+
+    from index.attribution import MODEL
+    from index.ruler import FastRuler
+
+    nlp = spacy.load(MODEL, exclude=["ner", "lemmatizer"])
+    fast = FastRuler.of(nlp.get_pipe("attribute_ruler"))
+    assert fast is not None  # every pattern of the shipped pipeline is readable
+    texts = _sentences()
+    with nlp.select_pipes(disable=["attribute_ruler"]):
+        bare = [fast(d) for d in nlp.pipe(texts)]
+    ruled = list(nlp.pipe(texts))
+    assert sum(len(d) for d in bare) > 500
+    for a, b in zip(bare, ruled, strict=True):
+        assert [(t.pos_, str(t.morph), t.lemma_) for t in a] == [(t.pos_, str(t.morph), t.lemma_) for t in b]
+    assert any(t.lemma_ == "be" for d in bare for t in d if t.lower_ == "ai")  # a two-token pattern applied
+
+
+def test_a_lemma_read_on_demand_is_the_lemmatizers():
+    import spacy
+
+    from index.attribution import MODEL, _annotate, _lemma, _nlp
+
+    full = spacy.load(MODEL, exclude=["ner"])
+    texts = _sentences()
+    lazy = [_annotate(d) for d in _nlp().pipe(texts)]
+    for a, b in zip(lazy, full.pipe(texts), strict=True):
+        assert [_lemma(t) for t in a] == [t.lemma_ for t in b]

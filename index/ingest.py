@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -244,9 +245,23 @@ class IndexWriter:
     def _stage(self, pending, chunker: Chunker, report: IngestReport, progress, seen, total) -> None:
         articles = [a for a, _ in pending]
         all_passages = chunker.split_many(articles)
-        relations = self._relations(articles, report)
+        with ThreadPoolExecutor(1) as pool:
+            # who says what is found while the passages are embedded: spaCy's parser keeps one core
+            # busy, and the encoder does not keep both fully busy (bench/attribution.py --ingest)
+            relations = pool.submit(self._relations, articles, report)
+            self._embed_new(all_passages, report, progress, seen, total)
+            relations = relations.result()
         staged_relations = [None if r is None else json.dumps({"extractor": ATTRIBUTION_VERSION, "relations": r}, ensure_ascii=False)
                             for r in relations]
+        with self.con:
+            self.con.executemany(
+                "INSERT OR REPLACE INTO staged(article_id, content_hash, article, passages, attributions) VALUES (?,?,?,?,?)",
+                [(a.id, h, _article_json(a), _passages_json(ps), rel)
+                 for (a, h), ps, rel in zip(pending, all_passages, staged_relations, strict=True)],
+            )
+
+    def _embed_new(self, all_passages: list[list[Passage]], report: IngestReport, progress, seen, total) -> None:
+        """Embed and store the vectors of the passages that have none yet (borrowed ones are copied)."""
         keys = {p.key for ps in all_passages for p in ps}
         have = self._have_vectors(keys)
         need: dict[str, str] = {}
@@ -268,12 +283,6 @@ class IndexWriter:
             self._store_vectors([(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(batch, vecs, strict=True)])
             report.passages_embedded += len(batch)
             progress("articles", seen, total, {"embedded": report.passages_embedded})
-        with self.con:
-            self.con.executemany(
-                "INSERT OR REPLACE INTO staged(article_id, content_hash, article, passages, attributions) VALUES (?,?,?,?,?)",
-                [(a.id, h, _article_json(a), _passages_json(ps), rel)
-                 for (a, h), ps, rel in zip(pending, all_passages, staged_relations, strict=True)],
-            )
 
     def _relations(self, articles: list[Article], report: IngestReport) -> list[list[dict] | None]:
         """Each article's attribution relations (as stored), or None each when attribution is off."""

@@ -2,6 +2,7 @@
 
     python bench/paired.py --home /tmp/eval/rtqa --change helper-thread [--questions 200] [--json J]
     python bench/paired.py --home /tmp/eval/rtqa --change claim-search [--json J]
+    python bench/paired.py --home /tmp/eval/rtqa --change reranker-graph --old-reranker DIR [--json J]
 
 One warm process answers each of the first N RealTimeQA dev questions both ways, the order
 alternating, with the sentence-vector cache emptied before every answer so neither way inherits the
@@ -14,6 +15,10 @@ corroboration sentences (one a pass through the int8 copy); the old way runs the
 in the asking thread, the reranker's batches on two intra-op threads.
 ``claim-search``: corroboration searches the dense index for all its claims in one FAISS call
 (``SearchBackend.dense_topk_many``); the old way, one search per claim.
+``reranker-graph``: the built-in reranker's model file against an earlier one of the same weights
+(``--old-reranker``: a folder with its ``model.onnx`` and ``tokenizer.json``, e.g. from
+``git show REV:qa/models/reranker-minilm-int8/model.onnx``). Scores differ by float rounding, so a
+few answers may differ; they are counted.
 """
 
 from __future__ import annotations
@@ -27,14 +32,15 @@ import numpy as np
 from common import SHARED, percentile, write_json
 
 STAGES = {"helper-thread": ("rerank", "sentence_encode", "corroboration/sentence_encode"),
-          "claim-search": ("corroboration/dense", "(corroboration, all)")}
+          "claim-search": ("corroboration/dense", "(corroboration, all)"),
+          "reranker-graph": ("rerank",)}
 
 
 def one_search_a_claim(self, vectors, k):
     return [self.dense_topk(v, k) for v in vectors]
 
 
-def switches(a, change: str):
+def switches(a, change: str, old_reranker: Path | None = None):
     """``set(way)`` puts the assistant's answer path in the ``old`` or ``new`` way; ``set(None)`` restores it."""
     import index.embed.onnx as onnx_encoders
     import qa.rerank as rerank
@@ -52,6 +58,17 @@ def switches(a, change: str):
             onnx_encoders.share_work = rerank.share_work = ways[way][0]
             a._reranker = ways[way][1]
         return set_way
+    if change == "reranker-graph":
+        builtin = a._reranker
+        if not isinstance(builtin, rerank.OnnxCrossEncoderReranker) or old_reranker is None:
+            raise SystemExit("needs the built-in reranker in use and --old-reranker DIR")
+        old = rerank.OnnxCrossEncoderReranker(folder=old_reranker, weight=builtin.weight, max_length=builtin._max_length)
+        old.warm_up()
+        rerankers = {"old": old, "new": builtin, None: builtin}
+
+        def set_way(way):
+            a._reranker = rerankers[way]
+        return set_way
     store = type(a.snapshot())
     batched = store.dense_topk_many
 
@@ -66,6 +83,7 @@ def main() -> None:
     ap.add_argument("--change", choices=sorted(STAGES), required=True)
     ap.add_argument("--questions", type=int, default=200)
     ap.add_argument("--file", type=Path, default=SHARED / "eval/realtimeqa/questions.dev.jsonl.gz")
+    ap.add_argument("--old-reranker", type=Path, default=None, help="reranker-graph: the old model's folder")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
@@ -76,7 +94,7 @@ def main() -> None:
     a = Assistant(home=args.home)
     a.warm_up()
     a.ask(qs[0].question, as_of=qs[0].date)
-    set_way = switches(a, args.change)
+    set_way = switches(a, args.change, args.old_reranker)
     caches = [o for o in vars(a).values() if hasattr(o, "__dict__") and "_sentence_cache" in vars(o)]
     ways = ("old", "new")
     walls: dict[str, list[float]] = {w: [] for w in ways}

@@ -106,6 +106,7 @@ def measure(args) -> dict:
                                    "notice": ans.notice, "claims": [{"text": c.text, "how": c.how,
                                    "cited": [e.text for e in c.evidence]} for c in ans.claims],
                                    "unsupported": list(ans.unsupported)}, ensure_ascii=False) + "\n")
+            dump.flush()  # a long run stopped part-way keeps the answers it wrote
         if first:
             ttft.append(first[0] * 1000)
             rate.append(len(pieces) / max(total - first[0], 1e-3))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -212,9 +213,51 @@ def word_support(sentence: str, cited: list[str]) -> float:
     return len(set(mine) & have) / len(set(mine))
 
 
+def new_words(sentence: str, cited: list[str], question: str) -> list[str]:
+    """The sentence's content words that neither the sentences it cites nor the question have.
+
+    Words compare stemmed, as BM25 reads them; stop words (bm25s's and spaCy's English lists) and
+    numbers (``check_facts`` reads those) are left out. The question's words may be repeated ("In
+    modern times, the clearing ..."), except those of a choice it offers: the two content words on
+    either side of an "or" ("increase or decrease") count only where the evidence has them, so an
+    answer cannot take its pick from the question.
+    """
+    from index.lexical import tokenize
+
+    stop = _stop_words()
+    words = [w for w in dict.fromkeys(_WORD.findall(sentence.lower())) if w not in stop and not w[:1].isdigit()]
+    if not words:
+        return []
+    have = {t for toks in tokenize(cited) for t in toks}
+    asked = [w for w in _WORD.findall(question.lower()) if w not in stop or w == "or"]
+    choice: set[str] = set()
+    for i, w in enumerate(asked):
+        if w == "or":
+            choice.update(asked[max(i - 2, 0) : i] + asked[i + 1 : i + 3])
+    have |= {t for toks in tokenize([" ".join(w for w in asked if w not in choice and w != "or")]) for t in toks}
+    stems = [toks[0] if toks else "" for toks in tokenize(words)]
+    return [w for w, st in zip(words, stems, strict=True) if st and st not in have]
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOPWORDS_EN) | frozenset(STOP_WORDS) | {"or"}
+
+
+_WORD = re.compile(r"\w\w+")
+
+
 def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, min_meaning: float,
-           vectors: np.ndarray | None = None, min_words: float = 0.0) -> tuple[list[Claim], list[dict]]:
-    """Keep the drafted sentences the cited evidence supports; the rest, with reasons."""
+           vectors: np.ndarray | None = None, min_words: float = 0.0,
+           question: str | None = None) -> tuple[list[Claim], list[dict]]:
+    """Keep the drafted sentences the cited evidence supports; the rest, with reasons.
+
+    ``question``: when given, a sentence with a word that neither its evidence nor the question has
+    is dropped too (``new_words``).
+    """
     kept: list[Claim] = []
     dropped: list[dict] = []
     todo: list[tuple[Drafted, list[int], str | None]] = []  # sentence, its markers, why its facts fail
@@ -242,7 +285,7 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
             if fix is None:
                 dropped.append({"text": d.text, "reason": why, "markers": marks})
                 continue
-            kept.append(Claim(d.text, (evidence[fix],), "generated"))
+            _keep(kept, dropped, d, (evidence[fix],), question, marks)
             continue
         sims = vectors[[m - 1 for m in marks]] @ v
         best = float(np.max(sims))
@@ -252,8 +295,19 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
             continue
         # cite the sentences it is close to (at least the best one), in the order the model gave them
         chosen = [m for m, s in zip(marks, sims, strict=True) if s >= min_meaning] or [marks[int(np.argmax(sims))]]
-        kept.append(Claim(d.text, tuple(evidence[m - 1] for m in chosen), "generated"))
+        _keep(kept, dropped, d, tuple(evidence[m - 1] for m in chosen), question, marks)
     return kept, dropped
+
+
+def _keep(kept: list[Claim], dropped: list[dict], d: Drafted, cited: tuple[Evidence, ...], question: str | None,
+          marks: list[int]) -> None:
+    """The sentence as a claim on ``cited``, unless it says a word neither they nor the question have."""
+    extra = new_words(d.text, [e.text for e in cited], question) if question is not None else []
+    if extra:
+        dropped.append({"text": d.text, "reason": "it says what the evidence it cites does not: "
+                                                  + ", ".join(repr(w) for w in extra[:5]), "markers": marks})
+        return
+    kept.append(Claim(d.text, cited, "generated"))
 
 
 def _recite(text: str, vec: np.ndarray, evidence: list[Evidence], vectors: np.ndarray, min_meaning: float,
@@ -298,7 +352,8 @@ class LLMWriter:
             r.notice = "The language model found no answer in the evidence. Showing quoted sentences instead."
             return self._quoted(question, ev)
         r.claims, r.unsupported = verify(split(r.raw), ev, self.embedder, self.settings.min_meaning,
-                                         min_words=self.settings.min_words)
+                                         min_words=self.settings.min_words,
+                                         question=question if self.settings.new_words else None)
         if not r.claims:
             r.notice = ("No sentence of the written answer was supported by the evidence it cites. "
                         "Showing quoted sentences instead.")

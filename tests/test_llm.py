@@ -32,7 +32,7 @@ def _exact(answer):
 
 
 def test_written_answer_from_a_real_llm_server_is_streamed_verified_and_audited(llm_url, sample_home, tmp_path, embedder):
-    from qa.written import check_facts
+    from qa.written import check_facts, new_words
 
     a = copy_of(sample_home, tmp_path / "home", embedder)
     a = type(a)(home=tmp_path / "home", llm=_llm(llm_url))
@@ -47,6 +47,7 @@ def test_written_answer_from_a_real_llm_server_is_streamed_verified_and_audited(
         assert all(cl.how == "generated" for cl in ans.claims)
         for cl in ans.claims:
             assert cl.evidence and check_facts(cl.text, list(cl.evidence)) is None
+            assert new_words(cl.text, [e.text for e in cl.evidence], KOBANI) == []
     else:  # nothing survived: the quoted answer, saying so
         assert ans.notice and "quoted" in ans.notice
         assert all(cl.how == "quoted" for cl in ans.claims)
@@ -97,6 +98,34 @@ def test_the_verifier_keeps_what_the_cited_evidence_says_and_drops_the_rest(samp
     assert "most of its words are not in the evidence" in reasons["Diplomats negotiated a lasting ceasefire agreement."]
     # the wrong marker of a sentence another evidence sentence supports is corrected to that sentence
     assert kept[1].text == "Kurdish forces killed 43 fighters." and kept[1].evidence == (ev[n43 - 1],)
+
+
+def test_a_sentence_with_a_word_its_evidence_lacks_or_a_pick_from_the_question_is_dropped(sample):
+    from qa.written import new_words, split, verify
+
+    ans = sample.ask(KOBANI, corroborate=False)
+    ev = [cl.evidence[0] for cl in ans.claims]
+    n43 = next(i for i, e in enumerate(ev, 1) if "43" in e.text)
+    said = ("The YPG captured five villages from the Islamic State on Tuesday after fighting that reportedly led to "
+            "the deaths of 43 IS fighters")
+    assert said in ev[n43 - 1].text
+    brutal = said.replace("after fighting", "after brutal fighting")
+    reply = f"{said} [{n43}]. {brutal} [{n43}]."
+    settings = sample.settings.llm
+    kept, dropped = verify(split(reply), ev, sample.embedder, settings.min_meaning, min_words=settings.min_words,
+                           question=KOBANI)
+    assert [k.text for k in kept] == [said + "."]
+    assert dropped == [{"text": brutal + ".", "markers": [n43],
+                        "reason": "it says what the evidence it cites does not: 'brutal'"}]
+    # without the question (the setting off) only the earlier checks apply: both are kept
+    kept, _ = verify(split(reply), ev, sample.embedder, settings.min_meaning, min_words=settings.min_words)
+    assert len(kept) == 2
+    # the question's words may be repeated, but a choice it offers must be in the evidence
+    cited = [ev[n43 - 1].text]
+    assert new_words("Reportedly 43 IS fighters were killed near Kobani.", cited, KOBANI) == []
+    asked = "Did the YPG capture or lose five villages?"
+    assert new_words("The YPG captured five villages.", cited, asked) == []
+    assert new_words("The YPG lost five villages.", cited, asked) == ["lost"]
 
 
 def test_markers_after_the_full_stop_and_lists_of_markers_are_read():

@@ -154,10 +154,11 @@ def _numbers(text: str) -> set[str]:
     return {n[:-2] if n.endswith(".0") else n for n in found}
 
 
-def _pool(evidence: list[Evidence]) -> tuple[set[str], set[str]]:
-    """Words and numbers the cited evidence allows."""
+def _allowed(evidence: list[Evidence]) -> str:
+    """What a sentence citing ``evidence`` may draw on: each evidence sentence, who says it and who
+    carried it, and the day it describes when resolved; not the title (it may say more)."""
     parts = []
-    for e in evidence:  # the sentence, who says it and who carried it; not the title (it may say more)
+    for e in evidence:
         a = e.attribution or {}
         parts += [e.text, e.source, a.get("speaker") or "", a.get("role") or "", a.get("affiliation") or "",
                   a.get("leaning") or "", a.get("carrier") or ""]
@@ -166,7 +167,12 @@ def _pool(evidence: list[Evidence]) -> tuple[set[str], set[str]]:
         if day and re.match(r"\d{4}-\d{2}-\d{2}$", day):
             y, m, d = day.split("-")
             parts += [y, MONTHS[int(m) - 1], str(int(d))]
-    text = " ".join(parts)
+    return " ".join(parts)
+
+
+def _pool(evidence: list[Evidence]) -> tuple[set[str], set[str]]:
+    """Words and numbers the cited evidence allows."""
+    text = _allowed(evidence)
     words = {w.lower().removesuffix("'s").removesuffix("’s") for w in _WORDS.findall(text)}
     words |= {p for w in list(words) if "-" in w for p in w.split("-") if p}  # "al-Abdi" allows "Abdi"
     return words, _numbers(text)
@@ -199,7 +205,7 @@ def _looks_like_name(sentence: str, m: re.Match) -> bool:
     "Kurdish forces" is not told apart: it is checked), or it is followed by a reporting verb."""
     rest = sentence[m.end():].lstrip()
     nxt = rest.split(" ", 1)[0] if rest else ""
-    return bool(nxt) and (nxt[:1].isupper() or nxt.lower().strip(",") in {"said", "says", "told", "reported", "added"})
+    return bool(nxt) and (nxt[:1].isupper() or nxt.lower().strip(",") in _REPORTING)
 
 
 def word_support(sentence: str, cited: list[str]) -> float:
@@ -213,8 +219,9 @@ def word_support(sentence: str, cited: list[str]) -> float:
     return len(set(mine) & have) / len(set(mine))
 
 
-def new_words(sentence: str, cited: list[str], question: str) -> list[str]:
-    """The sentence's content words that neither the sentences it cites nor the question have.
+def new_words(sentence: str, cited: list[Evidence], question: str) -> list[str]:
+    """The sentence's content words that neither the evidence it cites (``_allowed``: the sentences,
+    who says them, the outlet, the day) nor the question have.
 
     Words compare stemmed, as BM25 reads them; stop words (bm25s's and spaCy's English lists) and
     numbers (``check_facts`` reads those) are left out. The question's words may be repeated ("In
@@ -228,7 +235,7 @@ def new_words(sentence: str, cited: list[str], question: str) -> list[str]:
     words = [w for w in dict.fromkeys(_WORD.findall(sentence.lower())) if w not in stop and not w[:1].isdigit()]
     if not words:
         return []
-    have = {t for toks in tokenize(cited) for t in toks}
+    have = set(tokenize([_allowed(cited)])[0])
     asked = [w for w in _WORD.findall(question.lower()) if w not in stop or w == "or"]
     choice: set[str] = set()
     for i, w in enumerate(asked):
@@ -241,10 +248,15 @@ def new_words(sentence: str, cited: list[str], question: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
+    """Words no check counts: English stop words, and the words that name a source, which the prompt
+    asks for ("according to ANHA"; who says it is part of the evidence)."""
     from bm25s.stopwords import STOPWORDS_EN
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    return frozenset(STOPWORDS_EN) | frozenset(STOP_WORDS) | {"or"}
+    return frozenset(STOPWORDS_EN) | frozenset(STOP_WORDS) | _REPORTING | {"or", "according"}
+
+
+_REPORTING = frozenset({"said", "says", "told", "reported", "added"})
 
 
 _WORD = re.compile(r"\w\w+")
@@ -302,7 +314,7 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
 def _keep(kept: list[Claim], dropped: list[dict], d: Drafted, cited: tuple[Evidence, ...], question: str | None,
           marks: list[int]) -> None:
     """The sentence as a claim on ``cited``, unless it says a word neither they nor the question have."""
-    extra = new_words(d.text, [e.text for e in cited], question) if question is not None else []
+    extra = new_words(d.text, list(cited), question) if question is not None else []
     if extra:
         dropped.append({"text": d.text, "reason": "it says what the evidence it cites does not: "
                                                   + ", ".join(repr(w) for w in extra[:5]), "markers": marks})

@@ -1,6 +1,8 @@
 """Written answers (answer.mode=llm): how much the verifier keeps, how often it falls back, speed.
 
     python bench/written.py --calibrate [--json bench/results/written_calibration.json]
+    python bench/written.py --judge --url U --model M [--pairs 200] [--json bench/results/written_judge.json]
+    python bench/written.py --rejudge answers.jsonl --url U --model M [--dump rejudged.jsonl] [--json OUT]
     python bench/written.py --home H --questions Q.jsonl.gz --url http://127.0.0.1:8080/v1 --model NAME \\
         [--limit 200] [--gold-only] [--json OUT] [--dump answers.jsonl]
 
@@ -9,6 +11,15 @@ questions, never evaluation data): a statement made of a question and its gold a
 (cosine, the default embedder) with the paragraph sentence holding the answer (supported) and with
 the other sentences of the same paragraph (same topic, not the fact). The threshold is the value that
 keeps 95% of supported statements; the table shows how many same-topic sentences it rejects.
+
+``--judge`` measures the model's own check (``llm.judge``) on ../shared/train (Reddit, never
+evaluation data) against a running server: a statement made of a question and its gold answer is put
+to the model with the sentence holding the answer (supported: it should say yes) and, as a false
+relation, the same question answered with a name or noun phrase of another sentence of the paragraph,
+put with that sentence (it should say no: the mistake the word checks cannot see).
+
+``--rejudge D.jsonl`` applies ``llm.new_words`` and the model's check to the kept sentences of answers
+dumped by an earlier run (both run last, on each kept sentence's final evidence).
 
 The second form asks each question in llm mode against a running OpenAI-compatible server and
 reports: sentences kept by the verifier, answers that fell back to quotes, answer-in-text (a gold
@@ -31,27 +42,7 @@ from common import SHARED, percentile, print_table, write_json
 def calibrate(limit: int) -> dict:
     from index.embed import make_embedder
 
-    paras = {}
-    with gzip.open(SHARED / "train/squadshifts_reddit.paragraphs.jsonl.gz", "rt") as fh:
-        for line in fh:
-            p = json.loads(line)
-            paras[p["id"]] = p["text"]
-    pairs = []
-    with gzip.open(SHARED / "train/squadshifts_reddit.questions.jsonl.gz", "rt") as fh:
-        for line in fh:
-            q = json.loads(line)
-            text = paras.get(q["gold_doc_ids"][0])
-            if not text or not q["answers"]:
-                continue
-            spans = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text) if len(m.group().split()) >= 4]
-            at = q["answer_starts"][0]
-            gold = [i for i, (a, b) in enumerate(spans) if a <= at < b]
-            if not gold or len(spans) < 2:
-                continue
-            statement = f"{q['question'].rstrip('?')}: {q['answers'][0]}."
-            pairs.append((statement, text[slice(*spans[gold[0]])], [text[a:b] for i, (a, b) in enumerate(spans) if i != gold[0]][:3]))
-            if len(pairs) >= limit:
-                break
+    pairs = [(f"{q.rstrip('?')}: {a}.", sentence, others[:3]) for q, a, sentence, others in _train_pairs(limit)]
     from qa.written import word_support
 
     words_sup = np.array([word_support(p[0], [p[1]]) for p in pairs])
@@ -69,6 +60,115 @@ def calibrate(limit: int) -> dict:
             "words_threshold_keeps_95pct": round(wthr, 3), "words_supported_p50": round(float(np.median(words_sup)), 3),
             "words_same_topic_p50": round(float(np.median(words_other)), 3),
             "words_same_topic_rejected": round(float(np.mean(words_other < wthr)), 3)}
+
+
+def _train_pairs(limit: int, domain: str = "reddit") -> list[tuple[str, str, str, list[str]]]:
+    """(question, answer, the sentence holding it, the paragraph's other sentences) from ../shared/train."""
+    paras = {}
+    with gzip.open(SHARED / f"train/squadshifts_{domain}.paragraphs.jsonl.gz", "rt") as fh:
+        for line in fh:
+            p = json.loads(line)
+            paras[p["id"]] = p["text"]
+    out = []
+    with gzip.open(SHARED / f"train/squadshifts_{domain}.questions.jsonl.gz", "rt") as fh:
+        for line in fh:
+            q = json.loads(line)
+            text = paras.get(q["gold_doc_ids"][0])
+            if not text or not q["answers"]:
+                continue
+            spans = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text) if len(m.group().split()) >= 4]
+            at = q["answer_starts"][0]
+            gold = [i for i, (a, b) in enumerate(spans) if a <= at < b]
+            if not gold or len(spans) < 2:
+                continue
+            others = [text[a:b] for i, (a, b) in enumerate(spans) if i != gold[0]]
+            out.append((q["question"], q["answers"][0], text[slice(*spans[gold[0]])], others))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _plain(text: str):
+    """An evidence sentence with nothing known about it but its words."""
+    from qa.types import Evidence
+
+    return Evidence(article_id="", title="", source="", date=None, url="", start=0, end=len(text), text=text,
+                    passage_id="", passage_start=0, passage=text, score=1.0)
+
+
+def judge_calibration(args) -> dict:
+    """How often the model's check says yes to supported statements and no to a false relation."""
+    import spacy
+
+    from index.attribution import MODEL
+    from qa.llm import LLM
+    from qa.settings import LLMSettings
+    from qa.written import judge_messages, verdict
+
+    nlp = spacy.load(MODEL, disable=["lemmatizer"])
+    llm = LLM(LLMSettings(url=args.url, model=args.model, timeout=args.timeout, max_tokens=8))
+    sup, neg, unclear, took = [], [], 0, []
+    for question, answer, sentence, others in _train_pairs(args.pairs):
+        # a false relation: the question answered with a name (else the longest noun phrase) of another sentence
+        wrong = None
+        for other in others:
+            doc = nlp(other)
+            names = [e.text for e in doc.ents if answer.lower() not in e.text.lower()]
+            chunks = sorted((c.text for c in doc.noun_chunks if len(c) > 1 and answer.lower() not in c.text.lower()),
+                            key=len, reverse=True)
+            pick = (names or chunks or [None])[0]
+            if pick:
+                wrong = (pick, other)
+                break
+        if wrong is None:
+            continue
+        for statement, evidence, into in ((f"{question.rstrip('?')}: {answer}.", sentence, sup),
+                                          (f"{question.rstrip('?')}: {wrong[0]}.", wrong[1], neg)):
+            t = time.perf_counter()
+            ok = verdict(llm.first_word(judge_messages(statement, [_plain(evidence)])))
+            took.append((time.perf_counter() - t) * 1000)
+            unclear += ok is None
+            into.append(bool(ok))
+    return {"pairs": len(sup), "model": args.model, "supported_kept": round(float(np.mean(sup)), 3),
+            "false_relation_rejected": round(1 - float(np.mean(neg)), 3), "neither_yes_nor_no": unclear,
+            "check_p50_ms": round(percentile(took, 50), 1), "check_p95_ms": round(percentile(took, 95), 1)}
+
+
+def rejudge(args) -> dict:
+    """``llm.new_words`` and the model's check applied to the kept sentences of dumped answers."""
+    from qa.llm import LLM
+    from qa.settings import LLMSettings
+    from qa.written import judge_messages, new_words, verdict
+
+    llm = LLM(LLMSettings(url=args.url, model=args.model, timeout=args.timeout, max_tokens=8))
+    rows = [json.loads(line) for line in open(args.rejudge, encoding="utf-8")]
+    dump = open(args.dump, "w", encoding="utf-8") if args.dump else None
+    before = after = fell_back = 0
+    in_text, took = [], []
+    for r in rows:
+        kept = []
+        if r["mode"] == "llm":
+            for c in r["claims"]:
+                cited = [_plain(t) for t in c["cited"]]
+                if c["how"] != "generated" or new_words(c["text"], cited, r["question"]):
+                    continue
+                before += 1
+                t = time.perf_counter()
+                c["judge"] = llm.first_word(judge_messages(c["text"], cited)).strip()
+                took.append((time.perf_counter() - t) * 1000)
+                if verdict(c["judge"]):
+                    kept.append(c)
+        after += len(kept)
+        fell_back += not kept
+        if kept:
+            gold = [g.lower() for g in r["gold"] if g.strip()]
+            in_text.append(any(g in " ".join(c["text"] for c in kept).lower() for g in gold))
+        if dump:
+            dump.write(json.dumps({**r, "kept_after_judge": [c["text"] for c in kept]}, ensure_ascii=False) + "\n")
+    return {"answers": len(rows), "model": args.model, "kept_before_judge": before, "kept_after_judge": after,
+            "fallback_share": round(fell_back / max(len(rows), 1), 3),
+            "answer_in_text_written": round(float(np.mean(in_text)), 3) if in_text else None,
+            "written_answers": len(in_text), "check_p50_ms": round(percentile(took, 50), 1) if took else None}
 
 
 def measure(args) -> dict:
@@ -123,6 +223,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calibrate", action="store_true")
     ap.add_argument("--pairs", type=int, default=1000)
+    ap.add_argument("--judge", action="store_true", help="measure the model's own check on ../shared/train")
+    ap.add_argument("--rejudge", type=Path, help="answers dumped by an earlier run (--dump) to check again")
     ap.add_argument("--home", type=Path)
     ap.add_argument("--questions", type=Path)
     ap.add_argument("--url")
@@ -136,11 +238,16 @@ def main() -> None:
     args = ap.parse_args()
     if args.calibrate:
         out = calibrate(args.pairs)
+    elif args.judge or args.rejudge:
+        if not args.url:
+            raise SystemExit("--url is needed")
+        out = judge_calibration(args) if args.judge else rejudge(args)
     else:
         if not (args.home and args.questions and args.url):
             raise SystemExit("--home, --questions and --url are needed (or --calibrate)")
         out = measure(args)
-    print_table("meaning threshold" if args.calibrate else "written answers", out)
+    print_table("meaning threshold" if args.calibrate else "the model's check" if args.judge or args.rejudge
+                else "written answers", out)
     write_json(args.json, out)
 
 

@@ -13,6 +13,7 @@ Nothing here is imported by the quoted (default) path.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 
@@ -31,6 +32,7 @@ class LLM:
         self.settings = settings
         self.name = settings.model or settings.url or "llm"
         self._llm = _build(settings)
+        self._short = None  # the same server, asked for a few tokens (``first_word``)
 
     def stream(self, messages: list[dict]) -> Iterator[str]:
         """Text pieces as the model writes them.
@@ -38,11 +40,14 @@ class LLM:
         Raises:
             LLMUnavailable: the server is down, answers with an error, or is slower than ``llm.timeout``.
         """
+        return self._stream(self._llm, messages)
+
+    def _stream(self, client, messages: list[dict]) -> Iterator[str]:
         from llama_index.core.llms import ChatMessage
 
         chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
         try:
-            for part in self._llm.stream_chat(chat):
+            for part in client.stream_chat(chat):
                 if part.delta:
                     yield part.delta
         except Exception as exc:  # every client library has its own errors: one message for the user
@@ -56,6 +61,37 @@ class LLM:
             LLMUnavailable: as ``stream``.
         """
         return "".join(with_deadline(lambda: self.stream(messages), self.settings.timeout))
+
+    def first_word(self, messages: list[dict]) -> str:
+        """A reply of a few words at most (for a yes or no), within ``llm.timeout`` seconds.
+
+        A server is asked for at most 4 tokens and its reply is read to the end: llama-cpp-python's
+        server can stall when a client leaves in the middle of a reply. A model in this process is
+        stopped after the first word.
+
+        Raises:
+            LLMUnavailable: as ``stream``.
+        """
+        if self.settings.provider == "llama-cpp":
+            pieces = lambda: _first_word(self._stream(self._llm, messages))  # noqa: E731
+        else:
+            if self._short is None:
+                self._short = _build(self.settings.model_copy(update={"max_tokens": 4}))
+            pieces = lambda: self._stream(self._short, messages)  # noqa: E731
+        return "".join(with_deadline(pieces, self.settings.timeout))
+
+
+def _first_word(pieces: Iterator[str]) -> Iterator[str]:
+    """``pieces`` up to the end of the first word (the rest of a yes/no reply is not waited for)."""
+    text = ""
+    for p in pieces:
+        text += p
+        yield p
+        if _WORD_DONE.search(text):
+            return
+
+
+_WORD_DONE = re.compile(r"[A-Za-z]+[^A-Za-z]")
 
 
 def with_deadline(pieces: Callable[[], Iterator[str]], seconds: float,

@@ -83,6 +83,7 @@ class LLMSettings(Group):
     min_meaning: float = Field(0.30, ge=0, le=1, description="a written sentence whose cosine to every sentence it cites is below this is dropped (measured on ../shared/train: keeps 95% of supported statements, rejects 61% of same-topic sentences; bench/written.py --calibrate)")
     min_words: float = Field(0.22, ge=0, le=1, description="a written sentence of whose content words less than this share occur in the sentence it cites is dropped (measured on ../shared/train: keeps 95% of supported statements, rejects 86% of same-topic sentences; bench/written.py --calibrate)")
     new_words: bool = Field(True, description="drop a written sentence with a content word that neither the evidence it cites nor the question has (a choice the question offers, 'X or Y', only where the evidence has it); false: the other checks only (markers, numbers, names and dates, min_words, min_meaning)")
+    judge: bool = Field(True, description="ask the model afresh, with only the cited evidence, whether each sentence that passed the other checks is supported; a no (or no clear answer) drops it. Catches a true name in a false relation, which word checks cannot; one short request a kept sentence")
     rewrite_followups: bool = Field(True, description="let the LLM rewrite a follow-up question from the chat history into the searched query")
 
     @property

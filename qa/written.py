@@ -9,7 +9,11 @@ verified (``verify``):
   outlet and speaker, or the day it describes as resolved by ``qa.dating``); when the marker is wrong but exactly the facts are
   in another evidence sentence close in meaning, the claim cites that sentence instead;
 - enough of its content words occur in the cited sentences (``llm.min_words``) and its meaning is close
-  enough to one of them (cosine ≥ ``llm.min_meaning``).
+  enough to one of them (cosine ≥ ``llm.min_meaning``);
+- it has no content word that neither its evidence nor the question has (``llm.new_words``);
+- the model itself, asked afresh with only the cited evidence and the sentence, says the evidence
+  supports it (``llm.judge``): this catches what words cannot, a true name put in a false relation
+  ("earned her law degree from Harvard" on a sentence that mentions Harvard for something else).
 
 A sentence failing any check is dropped and listed in ``unsupported`` with the reason. If nothing
 survives, or the model is down or slow, the answer is the quoted one and says why. A kept claim cites
@@ -48,6 +52,12 @@ EXAMPLE = [
     {"role": "assistant", "content": "The bridge will reopen on Monday, according to the mayor [1]. The Harbor Times reports "
                                      "that the repairs cost $2 million [2]."},
 ]
+# the model's own check of one kept sentence: nothing but the cited evidence and the sentence, a one-word reply
+JUDGE = (
+    "You check a statement against evidence. Reply yes if the evidence states everything the statement says, "
+    "about the same people and things. Reply no if the statement adds anything, changes who or what something "
+    "is about, or answers something the evidence does not state."
+)
 REMINDER = "Answer in one to four sentences, each ending with the number of its evidence sentence in square brackets."
 DOES_NOT_SAY = "the articles do not say"
 
@@ -109,6 +119,21 @@ def messages(question: str, evidence: list[Evidence], history: list[tuple[str, s
     body = "\n".join(evidence_line(i, e) for i, e in enumerate(evidence, 1))
     out.append({"role": "user", "content": f"Evidence:\n{body}\n\nQuestion: {question}\n\n{REMINDER}"})
     return out
+
+
+def judge_messages(statement: str, evidence: tuple[Evidence, ...] | list[Evidence]) -> list[dict]:
+    """Messages asking whether ``evidence`` (with its outlet, date and who says it) supports ``statement``."""
+    body = "\n".join(evidence_line(i, e).split(" ", 1)[1] for i, e in enumerate(evidence, 1))
+    return [{"role": "system", "content": JUDGE},
+            {"role": "user", "content": f"Evidence:\n{body}\n\nStatement: {statement}\n\n"
+                                        "Does the evidence support the statement? Reply yes or no."}]
+
+
+def verdict(reply: str) -> bool | None:
+    """The judge's reply read: True for yes, False for no, None when it is neither."""
+    first = re.match(r"\W*([A-Za-z]+)", reply)
+    word = first.group(1).lower() if first else ""
+    return True if word == "yes" else False if word == "no" else None
 
 
 def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[dict]:
@@ -366,11 +391,33 @@ class LLMWriter:
         r.claims, r.unsupported = verify(split(r.raw), ev, self.embedder, self.settings.min_meaning,
                                          min_words=self.settings.min_words,
                                          question=question if self.settings.new_words else None)
+        if r.claims and self.settings.judge:
+            try:
+                r.claims = self._judged(r.claims, r.unsupported)
+            except LLMUnavailable as exc:
+                r.claims = []
+                r.notice = f"The written answer could not be checked: {exc}. Showing quoted sentences instead."
+                return self._quoted(question, ev)
         if not r.claims:
             r.notice = ("No sentence of the written answer was supported by the evidence it cites. "
                         "Showing quoted sentences instead.")
             return self._quoted(question, ev)
         return r.claims
+
+    def _judged(self, claims: list[Claim], dropped: list[dict]) -> list[Claim]:
+        """The claims the model, asked afresh about each one and its cited evidence, says are supported;
+        the rest go to ``dropped`` with its reply. A reply that is neither yes nor no drops the claim."""
+        kept = []
+        for c in claims:
+            reply = self.llm.first_word(judge_messages(c.text, c.evidence))
+            ok = verdict(reply)
+            if ok:
+                kept.append(c)
+                continue
+            said = " ".join(reply.split())[:40]
+            dropped.append({"text": c.text, "reason": "the model, checking it against the evidence it cites, "
+                            + ("said it is not supported" if ok is False else f"gave no yes or no ({said!r})")})
+        return kept
 
     def _quoted(self, question: str, ev: list[Evidence]) -> list[Claim]:
         best = sorted(range(len(ev)), key=lambda i: -ev[i].score)[: self.fallback]

@@ -131,6 +131,42 @@ def test_a_sentence_with_a_word_its_evidence_lacks_or_a_pick_from_the_question_i
     assert new_words("The YPG lost five villages.", cited, asked) == ["lost"]
 
 
+def test_the_models_own_check_keeps_only_the_sentences_it_says_yes_to(llm_url, sample):
+    from qa.llm import LLM, LLMUnavailable
+    from qa.settings import LLMSettings
+    from qa.types import Claim
+    from qa.written import LLMWriter, judge_messages, verdict
+    from tests.server import free_port
+
+    ans = sample.ask(KOBANI, corroborate=False)
+    ev = next(e for cl in ans.claims for e in cl.evidence if "43" in e.text)
+    claims = [Claim("The YPG captured five villages from the Islamic State.", (ev,), "generated"),
+              Claim("The YPG lost Kobani to the Islamic State in 2010.", (ev,), "generated")]
+    asked = judge_messages(claims[0].text, claims[0].evidence)[-1]["content"]
+    assert ev.source in asked and " ".join(ev.text.split()) in asked and claims[0].text in asked
+    settings = LLMSettings(url=llm_url[0], model=llm_url[1], timeout=120, max_tokens=48)
+    llm = LLM(settings)
+    replies = [llm.first_word(judge_messages(c.text, c.evidence)) for c in claims]
+    assert all(r.strip() and len(r.split()) <= 4 for r in replies), replies  # 4 tokens at most, not a paragraph
+    dropped: list[dict] = []
+    kept = LLMWriter(llm, sample.embedder, settings, fallback=3)._judged(claims, dropped)
+    # temperature 0: the model gives the same replies, and only a yes keeps a sentence
+    assert kept == [c for c, r in zip(claims, replies, strict=True) if verdict(r)]
+    assert [d["text"] for d in dropped] == [c.text for c, r in zip(claims, replies, strict=True) if not verdict(r)]
+    assert all(d["reason"].startswith("the model, checking it against the evidence it cites, ") for d in dropped)
+    # a server gone by the time of the check: the writer gets LLMUnavailable (and quotes), never keeps unchecked
+    gone = LLM(LLMSettings(url=f"http://127.0.0.1:{free_port()}/v1", model="m", timeout=20))
+    with pytest.raises(LLMUnavailable):
+        LLMWriter(gone, sample.embedder, settings, fallback=3)._judged(claims, [])
+
+
+def test_the_models_reply_to_its_check_is_read_as_yes_no_or_neither():
+    from qa.written import verdict
+
+    assert [verdict(r) for r in ("Yes", " yes.", "YES, it does", "No.", "no", "\n No,")] == [True] * 3 + [False] * 3
+    assert [verdict(r) for r in ("", "Yesterday", "The evidence", "Maybe")] == [None] * 4
+
+
 def test_markers_after_the_full_stop_and_lists_of_markers_are_read():
     from qa.written import split
 

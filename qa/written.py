@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 
 from index.embed import Embedder
+from index.sentences import sentence_spans
 from qa.llm import LLM, LLMUnavailable, with_deadline
 from qa.settings import LLMSettings
 from qa.types import Claim, Evidence, who_says
@@ -62,7 +63,6 @@ REMINDER = "Answer in one to four sentences, each ending with the number of its 
 DOES_NOT_SAY = "the articles do not say"
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-_SENT_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
 _CAPITAL = re.compile(r"\b[A-Z][\w'’\-]*")
 _WORDS = re.compile(r"[\w'’\-]+")
@@ -159,12 +159,18 @@ def split(reply: str) -> list[Drafted]:
     # a marker after the full stop belongs to the sentence before it: "... killed. [1] Then ..." -> "... killed [1]. Then"
     text = re.sub(r"([.!?])\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+)", lambda m: f" {m.group(2).strip()}{m.group(1)} ", text)
     out = []
-    for raw in _SENT_END.split(text):
-        raw = raw.strip()
+    # Punkt (``index.sentences``), not a full stop before a capital: "Dwight D. Eisenhower", "c. 20 000 years
+    # ago" and "Gov. Kay Ivey" stay in one sentence, which keeps its marker
+    for a, b in sentence_spans(text):
+        raw = text[a:b].strip()
         if not raw:
             continue
         marks = [int(x) for m in _MARKER.finditer(raw) for x in re.split(r"[,;]", m.group(1))]
         words = " ".join(_MARKER.sub(" ", raw).split())
+        if not re.search(r"\w", words):  # a stray full stop or marker ("6 ft. [4]."): the sentence before's
+            if out:
+                out[-1].markers = list(dict.fromkeys(out[-1].markers + marks))
+            continue
         words = re.sub(r"\s+([.,;:!?])", r"\1", words)
         # "..., according to [2]." loses its marker: the dangling "according to (the evidence)" goes too
         words = re.sub(r",?\s+according to(?: the)?(?: evidence)?(?=[.!?]$)", "", words, flags=re.I)

@@ -23,7 +23,8 @@ dumped by an earlier run (both run last, on each kept sentence's final evidence)
 
 The second form asks each question in llm mode against a running OpenAI-compatible server and
 reports: sentences kept by the verifier, answers that fell back to quotes, answer-in-text (a gold
-answer string in the answer) for the written and the quoted answer, time to first token, pieces/s.
+answer string in the answer) for the written and the quoted answer, time to first token, pieces/s
+while streaming, and the time the checks take after the last piece (the model's own check included).
 """
 
 from __future__ import annotations
@@ -181,15 +182,17 @@ def measure(args) -> dict:
     a.warm_up()
     kept = dropped = fell_back = 0
     dump = open(args.dump, "w", encoding="utf-8") if args.dump else None
-    in_written, in_quoted, ttft, rate = [], [], [], []
+    in_written, in_quoted, ttft, rate, checking = [], [], [], [], []
     for q in qs:
         t0 = time.perf_counter()
         first: list[float] = []
+        last: list[float] = []
         pieces: list[str] = []
 
-        def on_token(p, first=first, pieces=pieces, t0=t0):
+        def on_token(p, first=first, last=last, pieces=pieces, t0=t0):
             if not first:
                 first.append(time.perf_counter() - t0)
+            last[:] = [time.perf_counter() - t0]
             pieces.append(p)
 
         ans = a.ask(q.question, as_of=q.date, mode="llm", on_token=on_token, corroborate=False)
@@ -209,14 +212,18 @@ def measure(args) -> dict:
             dump.flush()  # a long run stopped part-way keeps the answers it wrote
         if first:
             ttft.append(first[0] * 1000)
-            rate.append(len(pieces) / max(total - first[0], 1e-3))
+            if len(pieces) > 1:
+                rate.append((len(pieces) - 1) / max(last[0] - first[0], 1e-3))
+            if ans.mode == "llm" or ans.unsupported:  # the draft was checked: the time after its last piece
+                checking.append((total - last[0]) * 1000)
     written = [x for x in in_written if x is not None]
     return {"questions": len(qs), "model": args.model, "sentences_kept": kept, "sentences_dropped": dropped,
             "kept_share": round(kept / max(kept + dropped, 1), 3), "fallback_share": round(fell_back / max(len(qs), 1), 3),
             "answer_in_text_written": round(float(np.mean(written)), 3) if written else None,
             "answer_in_text_quoted": round(float(np.mean(in_quoted)), 3),
             "ttft_p50_ms": round(percentile(ttft, 50), 1) if ttft else None,
-            "pieces_per_s_p50": round(percentile(rate, 50), 1) if rate else None}
+            "pieces_per_s_p50": round(percentile(rate, 50), 1) if rate else None,
+            "checking_p50_ms": round(percentile(checking, 50), 1) if checking else None}
 
 
 def main() -> None:

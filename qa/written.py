@@ -160,11 +160,16 @@ def split(reply: str) -> list[Drafted]:
     text = re.sub(r"([.!?])\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+)", lambda m: f" {m.group(2).strip()}{m.group(1)} ", text)
     out = []
     # Punkt (``index.sentences``), not a full stop before a capital: "Dwight D. Eisenhower", "c. 20 000 years
-    # ago" and "Gov. Kay Ivey" stay in one sentence, which keeps its marker
+    # ago" and "Gov. Kay Ivey" stay in one sentence, which keeps its marker; a piece in lower case after one
+    # without a marker continues it ("glacier arms, i.e. components of ...")
+    pieces: list[str] = []
     for a, b in sentence_spans(text):
         raw = text[a:b].strip()
-        if not raw:
-            continue
+        if raw and pieces and raw[0].islower() and not _MARKER.search(pieces[-1]):
+            pieces[-1] = f"{pieces[-1]} {raw}"
+        elif raw:
+            pieces.append(raw)
+    for raw in pieces:
         marks = [int(x) for m in _MARKER.finditer(raw) for x in re.split(r"[,;]", m.group(1))]
         words = " ".join(_MARKER.sub(" ", raw).split())
         if not re.search(r"\w", words):  # a stray full stop or marker ("6 ft. [4]."): the sentence before's

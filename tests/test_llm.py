@@ -175,9 +175,11 @@ def test_markers_after_the_full_stop_and_lists_of_markers_are_read():
                                                   ("They took five villages.", [2, 3, 4]),
                                                   ("Then nothing.", [])]
     # an abbreviation or initial does not end a sentence (it would leave the first part without its marker)
-    got = split("President Dwight D. Eisenhower signed it c. 1954, Gov. Ducey said [2]. The flag is 4 × 6 ft. [3].")
+    got = split("President Dwight D. Eisenhower signed it c. 1954, Gov. Ducey said [2]. The flag is 4 × 6 ft. [3]. "
+                "Its arms, i.e. components of glaciers, were long [1].")
     assert [(d.text, d.markers) for d in got] == [("President Dwight D. Eisenhower signed it c. 1954, Gov. Ducey said.", [2]),
-                                                  ("The flag is 4 × 6 ft.", [3])]
+                                                  ("The flag is 4 × 6 ft.", [3]),
+                                                  ("Its arms, i.e. components of glaciers, were long.", [1])]
 
 
 def test_no_llm_configured_answers_with_quotes_and_says_so(sample):

@@ -3,6 +3,7 @@
     python bench/paired.py --home /tmp/eval/rtqa --change helper-thread [--questions 200] [--json J]
     python bench/paired.py --home /tmp/eval/rtqa --change claim-search [--json J]
     python bench/paired.py --home /tmp/eval/rtqa --change reranker-graph --old-reranker DIR [--json J]
+    python bench/paired.py --home /tmp/eval/rtqa --change settings --old retrieval.rerank_depth=10 [--json J]
 
 One warm process answers each of the first N RealTimeQA dev questions both ways, the order
 alternating, with the sentence-vector cache emptied before every answer so neither way inherits the
@@ -19,6 +20,9 @@ in the asking thread, the reranker's batches on two intra-op threads.
 (``--old-reranker``: a folder with its ``model.onnx`` and ``tokenizer.json``, e.g. from
 ``git show REV:qa/models/reranker-minilm-int8/model.onnx``). Scores differ by float rounding, so a
 few answers may differ; they are counted.
+``settings``: the settings as they are against the same with ``--old GROUP.FIELD=VALUE`` changed
+(a reranker of its own for the old way when a reranker setting changes). Answers differ where the
+change ranks differently; they are counted.
 """
 
 from __future__ import annotations
@@ -30,17 +34,19 @@ from pathlib import Path
 
 import numpy as np
 from common import SHARED, percentile, write_json
+from latency import overrides
 
 STAGES = {"helper-thread": ("rerank", "sentence_encode", "corroboration/sentence_encode"),
           "claim-search": ("corroboration/dense", "(corroboration, all)"),
-          "reranker-graph": ("rerank",)}
+          "reranker-graph": ("rerank",),
+          "settings": ("rerank", "(corroboration, all)")}
 
 
 def one_search_a_claim(self, vectors, k):
     return [self.dense_topk(v, k) for v in vectors]
 
 
-def switches(a, change: str, old_reranker: Path | None = None):
+def switches(a, change: str, old_reranker: Path | None = None, old_settings: dict | None = None):
     """``set(way)`` puts the assistant's answer path in the ``old`` or ``new`` way; ``set(None)`` restores it."""
     import index.embed.onnx as onnx_encoders
     import qa.rerank as rerank
@@ -69,6 +75,23 @@ def switches(a, change: str, old_reranker: Path | None = None):
         def set_way(way):
             a._reranker = rerankers[way]
         return set_way
+    if change == "settings":
+        if not old_settings:
+            raise SystemExit("--change settings needs --old GROUP.FIELD=VALUE")
+        new = a.settings
+        old = type(new).model_validate({g: v | old_settings.get(g, {}) if isinstance(v, dict) else v
+                                        for g, v in new.model_dump().items()})
+        rerankers = {"new": a.reranker, None: a.reranker}
+        if old.retrieval.rerank_weight != new.retrieval.rerank_weight or old.retrieval.rerank_tokens != new.retrieval.rerank_tokens:
+            rerankers["old"] = rerank.default_reranker(old.retrieval.rerank_weight, old.retrieval.rerank_tokens)
+            rerankers["old"].warm_up()
+        else:
+            rerankers["old"] = a.reranker
+        configs = {"old": old, "new": new, None: new}
+
+        def set_way(way):
+            a.settings, a._reranker = configs[way], rerankers[way]
+        return set_way
     store = type(a.snapshot())
     batched = store.dense_topk_many
 
@@ -84,6 +107,8 @@ def main() -> None:
     ap.add_argument("--questions", type=int, default=200)
     ap.add_argument("--file", type=Path, default=SHARED / "eval/realtimeqa/questions.dev.jsonl.gz")
     ap.add_argument("--old-reranker", type=Path, default=None, help="reranker-graph: the old model's folder")
+    ap.add_argument("--old", action="append", default=[], metavar="GROUP.FIELD=VALUE",
+                    help="settings: what the old way changes")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
 
@@ -94,7 +119,7 @@ def main() -> None:
     a = Assistant(home=args.home)
     a.warm_up()
     a.ask(qs[0].question, as_of=qs[0].date)
-    set_way = switches(a, args.change, args.old_reranker)
+    set_way = switches(a, args.change, args.old_reranker, overrides(args.old))
     caches = [o for o in vars(a).values() if hasattr(o, "__dict__") and "_sentence_cache" in vars(o)]
     ways = ("old", "new")
     walls: dict[str, list[float]] = {w: [] for w in ways}
@@ -133,7 +158,7 @@ def main() -> None:
              "of": len(d), "answers_that_differ": differ}
     print(f"saved an answer, paired: median {saved['p50_ms']} ms, mean {saved['mean_ms']} ms, "
           f"new faster in {saved['faster_in']} of {saved['of']}; answers that differ: {differ}")
-    write_json(args.json, {"home": str(args.home), "change": args.change, "questions": len(qs), "ways": rows,
+    write_json(args.json, {"home": str(args.home), "change": args.change, "old": args.old, "questions": len(qs), "ways": rows,
                            "saved": saved})
 
 

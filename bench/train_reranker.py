@@ -13,6 +13,8 @@ Steps (each a subcommand):
           (eager attention: 12% less reranking time here than the SDPA export, same weights)
   unpack  the shipped int8 ONNX back to a transformers folder (weights dequantized, so export
           quantizes them to the very same int8 values): re-export without retraining
+  heldout the validation questions training held out (none whose text it trained on), with every
+          paragraph of both domains as articles: settings are chosen on these, not on ../shared/eval
 
     python bench/train_reranker.py mine --train ../shared/train --out .data/triples.jsonl.gz
     python bench/train_reranker.py train --triples .data/triples.jsonl.gz --train ../shared/train \\
@@ -20,6 +22,8 @@ Steps (each a subcommand):
     python bench/train_reranker.py distill --teacher .data/ce --layers 0,2,4 --out .data/ce3
     python bench/train_reranker.py export --model .data/ce --out qa/models/reranker-minilm-int8
     python bench/train_reranker.py unpack --out .data/ce-unpacked   # then export --model .data/ce-unpacked
+    python bench/train_reranker.py heldout --triples .data/triples.jsonl.gz --out .data/heldout
+    qa eval --home .data/heldout/home --articles .data/heldout/articles.jsonl.gz --questions .data/heldout/questions.jsonl.gz
 """
 
 from __future__ import annotations
@@ -78,6 +82,37 @@ def mine(args) -> None:
     print(f"wrote {len(out)} triples to {args.out}")
 
 
+def _split(rows: list) -> tuple[list, list]:
+    """The validation and training rows of the mined triples, as ``train`` splits them."""
+    n_val = max(200, len(rows) // 20)
+    return rows[:n_val], rows[n_val:]
+
+
+def heldout(args) -> None:
+    val, tr = _split(_jsonl(Path(args.triples)))
+    trained = {(r["d"], r["q"]) for r in tr}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    questions = []
+    with gzip.open(out / "articles.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for dom in DOMAINS:
+            paras = _jsonl(Path(args.train) / f"{dom}.paragraphs.jsonl.gz")
+            for p in paras:
+                fh.write(json.dumps({"id": p["id"], "title": p["title"], "text": p["text"]}) + "\n")
+            by_text: dict[str, list[dict]] = {}
+            for q in _jsonl(Path(args.train) / f"{dom}.questions.jsonl.gz"):
+                by_text.setdefault(q["question"], []).append(q)
+            for r in val:
+                if r["d"] == dom and (dom, r["q"]) not in trained:
+                    gold = paras[r["pos"]]["id"]
+                    q = next(q for q in by_text[r["q"]] if gold in q["gold_doc_ids"])
+                    questions.append({k: q[k] for k in ("id", "question", "answers", "gold_doc_ids")})
+    with gzip.open(out / "questions.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for q in questions:
+            fh.write(json.dumps(q) + "\n")
+    print(f"{len(questions)} held-out questions of {len(val)} (the rest share their text with a trained one) -> {out}")
+
+
 def train(args) -> None:
     import torch
     from transformers import (
@@ -93,8 +128,7 @@ def train(args) -> None:
         {"q": r["q"], "pos": paras[r["d"]][r["pos"]], "neg": [paras[r["d"]][i] for i in r["neg"]]}
         for r in _jsonl(Path(args.triples))
     ]
-    n_val = max(200, len(rows) // 20)
-    val, tr = rows[:n_val], rows[n_val:]
+    val, tr = _split(rows)
     tok = AutoTokenizer.from_pretrained(args.init)
     model = AutoModelForSequenceClassification.from_pretrained(args.init, num_labels=1, torch_dtype=torch.float32).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -179,8 +213,8 @@ def distill(args) -> None:
     paras = {d: [p["text"] for p in _jsonl(Path(args.train) / f"{d}.paragraphs.jsonl.gz")] for d in DOMAINS}
     rows = [{"q": r["q"], "pos": paras[r["d"]][r["pos"]], "neg": [paras[r["d"]][i] for i in r["neg"]]}
             for r in _jsonl(Path(args.triples))]
-    n_val = max(200, len(rows) // 20)
-    val, tr = rows[:n_val][: args.val], rows[n_val:][: args.questions]
+    val, tr = _split(rows)
+    val, tr = val[: args.val], tr[: args.questions]
     tok = AutoTokenizer.from_pretrained(args.teacher)
     teacher = AutoModelForSequenceClassification.from_pretrained(args.teacher, torch_dtype=torch.float32).eval()
     keep = [int(x) for x in args.layers.split(",")]
@@ -371,8 +405,12 @@ def main() -> None:
     u.add_argument("--model", default="qa/models/reranker-minilm-int8", help="an int8 ONNX reranker folder")
     u.add_argument("--out", default=".data/ce-unpacked")
     u.add_argument("--heads", type=int, default=12, help="attention heads (the graph does not name them; MiniLM-L6-H384: 12)")
+    h = sub.add_parser("heldout")
+    h.add_argument("--triples", default=".data/triples.jsonl.gz")
+    h.add_argument("--train", default="../shared/train")
+    h.add_argument("--out", default=".data/heldout")
     args = ap.parse_args()
-    {"mine": mine, "train": train, "distill": distill, "export": export, "unpack": unpack}[args.cmd](args)
+    {"mine": mine, "train": train, "distill": distill, "export": export, "unpack": unpack, "heldout": heldout}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -32,11 +32,11 @@ class RetrievalSettings(Group):
     recent_days: int = Field(31, ge=0, description="questions without time words prefer articles of the last N days before as_of (news is asked about while it is news); 0: only time words set a window")
     rerank: bool = Field(True, description="run the reranking stage")
     rerank_model: str | None = Field(None, description="a sentence-transformers CrossEncoder (hub name or folder); None: the built-in reranker")
-    rerank_depth: int = Field(10, gt=0, description="fused candidates the reranker re-scores")
-    rerank_tokens: int = Field(128, ge=32, le=512, description="wordpieces the reranker reads per candidate, the question included")
+    rerank_depth: int = Field(12, gt=0, description="fused candidates the reranker re-scores (with rerank_tokens and rerank_weight chosen on questions training held out: bench/rerank_depth.py)")
+    rerank_tokens: int = Field(96, ge=32, le=512, description="wordpieces the reranker reads per candidate, the question included")
     rerank_window: Literal["passage", "sentences"] = Field("sentences", description="what the reranker reads: the passage's start, or its title and the sentences sharing the most keywords with the question")
     rerank_margin: float = Field(0.2, ge=0, le=1, description="skip reranking when the best fused candidate leads the second by at least this much (0.2 skips 52% of SQuADShifts and 27% of RealTimeQA questions with the same Recall@5 and MRR@10 as always reranking: bench/results/rerank_margin_*.json); 0: always rerank")
-    rerank_weight: float = Field(0.5, ge=0, le=1, description="built-in reranker: weight of its score against the fusion score")
+    rerank_weight: float = Field(0.6, ge=0, le=1, description="built-in reranker: weight of its score against the fusion score")
 
     @model_validator(mode="after")
     def _some_retriever(self) -> RetrievalSettings:

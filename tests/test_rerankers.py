@@ -116,3 +116,23 @@ def test_short_windows_and_a_confident_fusion_keep_the_answer_first(sample):
     assert all("rerank" not in h.scores for h in skipped)
     reranked = sample.retrieve(q, k=5, rerank_margin=min(1.0, lead * 2))
     assert all("rerank" in h.scores for h in reranked)
+
+
+def test_builtin_batches_split_evenly_between_the_two_threads():
+    from qa.rerank import BATCH, batch_count
+
+    for n in range(2, 41):
+        sizes = [len(b) for b in np.array_split(np.arange(n), batch_count(n))]
+        assert len(sizes) % 2 == 0 and max(sizes) <= BATCH and min(sizes) >= 1, (n, sizes)
+        assert max(sizes) - min(sizes) <= 1
+    assert batch_count(1) == 1 and batch_count(10) == 2 and batch_count(12) == 4
+
+
+def test_builtin_scores_do_not_depend_on_how_many_candidates_are_scored_together(sample):
+    """The retriever reranks a fixed number of candidates; scoring a longer list in batches of
+    another size must still rank the shared candidates the same way."""
+    hits = sample.retrieve("How many IS fighters were reportedly killed near Kobani?", k=12, rerank=False)
+    texts = [h.passage.titled_text for h in hits]
+    r = OnnxCrossEncoderReranker(max_length=96)
+    ten, twelve = r.score(QUESTION, texts[:10]), r.score(QUESTION, texts)
+    assert np.corrcoef(ten, twelve[:10])[0, 1] > 0.99

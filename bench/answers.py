@@ -15,6 +15,16 @@ same passages under every setting, so the settings differ only in the composer. 
 ``embedded`` is ``answer.embedded_sentences`` (candidate sentences compared with the question by
 meaning); ``threads`` is the onnxruntime thread count of the question/sentence encoder; ``int8``
 is ``embed.sentence_int8`` (1: sentences through the int8 copy of the model, 0: float32).
+
+Written answers (``answer.mode=llm``) against a running OpenAI-compatible server, each question
+also answered in the quoted mode (``bench/written.py`` has the same and the verifier's calibrations):
+
+    python bench/answers.py --home H --questions Q --url http://127.0.0.1:8080/v1 --model NAME \
+        [--limit 200] [--gold-only] [--max-tokens 100] [--dump answers.jsonl] [--json OUT]
+
+It reports the sentences the verifier kept and dropped, the answers that fell back to quotes, the
+gold answer string in the written and in the quoted answer, time to first token, pieces/s and the
+checks' time after the last piece.
 """
 
 from __future__ import annotations
@@ -37,8 +47,20 @@ def main() -> None:
     ap.add_argument("--threads", default="1")
     ap.add_argument("--int8", default="1", help="embed.sentence_int8 values to compare: 0, 1 or 0,1")
     ap.add_argument("--rerank", action="store_true")
+    ap.add_argument("--url", help="written answers: the LLM server's OpenAI-compatible URL")
+    ap.add_argument("--model", help="written answers: the model name the server knows")
+    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--max-tokens", type=int, default=160)
+    ap.add_argument("--dump", default=None, help="written answers: each answer and its cited sentences (JSONL)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    if args.url:
+        from written import measure
+
+        out = measure(args)
+        print_table("written answers", out)
+        write_json(args.json, out)
+        return
 
     from index.embed import make_embedder
     from qa import Assistant

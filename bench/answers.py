@@ -19,7 +19,7 @@ is ``embed.sentence_int8`` (1: sentences through the int8 copy of the model, 0: 
 Written answers (``answer.mode=llm``) against a running OpenAI-compatible server, each question
 also answered in the quoted mode (``bench/written.py`` has the same and the verifier's calibrations):
 
-    python bench/answers.py --home H --questions Q --url http://127.0.0.1:8080/v1 --model NAME \
+    python bench/answers.py --home H --questions Q --url http://127.0.0.1:8080/v1 --model NAME \\
         [--limit 200] [--gold-only] [--max-tokens 100] [--dump answers.jsonl] [--json OUT]
 
 It reports the sentences the verifier kept and dropped, the answers that fell back to quotes, the

@@ -48,7 +48,7 @@ def build_version(
         prev_file = paths.data / previous.files["faiss"]
         if prev_file.exists():
             index = faiss.read_index(str(prev_file))
-            if dense.index_kind(index) != kind:
+            if dense.index_kind(index) != kind or dense.outdated(index):
                 index = None
     if index is not None:
         gone = np.array(

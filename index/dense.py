@@ -35,19 +35,24 @@ def new_index(kind: str, dim: int, hnsw_m: int = 32, ef_construction: int = 200)
     return faiss.IndexIDMap2(inner)
 
 
+def _inner(index):
+    """The index inside the id map, as its own FAISS class."""
+    import faiss
+
+    return faiss.downcast_index(index.index) if hasattr(index, "index") else index
+
+
 def index_kind(index) -> str:
     import faiss
 
-    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
-    return HNSW if isinstance(inner, faiss.IndexHNSW) else FLAT
+    return HNSW if isinstance(_inner(index), faiss.IndexHNSW) else FLAT
 
 
 def outdated(index) -> bool:
     """A flat index of float32 vectors, as earlier versions wrote: rebuilt in float16 at the next publish."""
     import faiss
 
-    inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
-    return isinstance(inner, faiss.IndexFlat)
+    return isinstance(_inner(index), faiss.IndexFlat)
 
 
 def ids_of(index) -> np.ndarray:

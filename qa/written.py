@@ -11,12 +11,16 @@ verified (``verify``):
 - enough of its content words occur in the cited sentences (``llm.min_words``) and its meaning is close
   enough to one of them (cosine ≥ ``llm.min_meaning``);
 - it has no content word that neither its evidence nor the question has (``llm.new_words``);
+- its words stand in the relations its evidence gives them (``llm.relations``, ``qa.relations``): a
+  name near the words it is near in the evidence, a verb with the evidence's subject, no two cited
+  sentences' names joined, the evidence's hedges, negations and "more than"/"nearly" kept;
 - the model itself, asked afresh with only the cited evidence and the sentence, says the evidence
   supports it (``llm.judge``): this catches what words cannot, a true name put in a false relation
   ("earned her law degree from Harvard" on a sentence that mentions Harvard for something else).
 
-A sentence failing any check is dropped and listed in ``unsupported`` with the reason. If nothing
-survives, or the model is down or slow, the answer is the quoted one and says why. A kept claim cites
+A sentence failing any check is dropped and listed in ``unsupported`` with the reason. A kept
+sentence that leaves out who the evidence says is speaking gets it back ("…, according to the
+mayor."), as the prompt asks of the model. If nothing survives, or the model is down or slow, the answer is the quoted one and says why. A kept claim cites
 the exact spans of the evidence sentences it names, so ``quote == article.text[start:end]`` holds.
 """
 
@@ -25,13 +29,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from index.embed import Embedder
 from index.sentences import sentence_spans
 from qa.llm import LLM, LLMUnavailable, with_deadline
+from qa.relations import REPORTED as _REPORTING
+from qa.relations import problem
+from qa.relations import stop_words as _stop_words
 from qa.settings import LLMSettings
 from qa.types import Claim, Evidence, who_says
 from qa.writers import QuoteWriter
@@ -178,7 +184,8 @@ def split(reply: str) -> list[Drafted]:
             continue
         words = re.sub(r"\s+([.,;:!?])", r"\1", words)
         # "..., according to [2]." loses its marker: the dangling "according to (the evidence)" goes too
-        words = re.sub(r",?\s+according to(?: the)?(?: evidence)?(?=[.!?]$)", "", words, flags=re.I)
+        words = re.sub(r",?\s+according to(?: the)?(?: evidence)?(?:[\s,;]|\band\b)*(?=[.!?]$)", "", words, flags=re.I)
+        words = re.sub(r",?\s+according to(?:[\s,;]|\band\b)*,\s*(?=according to)", ", ", words, flags=re.I)  # "according to,,,, and, according to X"
         if words:
             out.append(Drafted(words, list(dict.fromkeys(marks)), raw))
     return out
@@ -282,17 +289,6 @@ def new_words(sentence: str, cited: list[Evidence], question: str) -> list[str]:
     return [w for w, st in zip(words, stems, strict=True) if st and st not in have]
 
 
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    """Words no check counts: English stop words, and the words that name a source, which the prompt
-    asks for ("according to ANHA"; who says it is part of the evidence)."""
-    from bm25s.stopwords import STOPWORDS_EN
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOPWORDS_EN) | frozenset(STOP_WORDS) | _REPORTING | {"or", "according"}
-
-
-_REPORTING = frozenset({"said", "says", "told", "reported", "added"})
 
 
 _WORD = re.compile(r"\w\w+")
@@ -300,11 +296,12 @@ _WORD = re.compile(r"\w\w+")
 
 def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, min_meaning: float,
            vectors: np.ndarray | None = None, min_words: float = 0.0,
-           question: str | None = None) -> tuple[list[Claim], list[dict]]:
+           question: str | None = None, relations: bool = False) -> tuple[list[Claim], list[dict]]:
     """Keep the drafted sentences the cited evidence supports; the rest, with reasons.
 
     ``question``: when given, a sentence with a word that neither its evidence nor the question has
-    is dropped too (``new_words``).
+    is dropped too (``new_words``). ``relations``: a sentence whose words the evidence does not put
+    together as it does is dropped too (``qa.relations.problem``).
     """
     kept: list[Claim] = []
     dropped: list[dict] = []
@@ -333,7 +330,7 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
             if fix is None:
                 dropped.append({"text": d.text, "reason": why, "markers": marks})
                 continue
-            _keep(kept, dropped, d, (evidence[fix],), question, marks)
+            _keep(kept, dropped, d, (evidence[fix],), question, marks, relations)
             continue
         sims = vectors[[m - 1 for m in marks]] @ v
         best = float(np.max(sims))
@@ -343,19 +340,57 @@ def verify(drafts: list[Drafted], evidence: list[Evidence], embedder: Embedder, 
             continue
         # cite the sentences it is close to (at least the best one), in the order the model gave them
         chosen = [m for m, s in zip(marks, sims, strict=True) if s >= min_meaning] or [marks[int(np.argmax(sims))]]
-        _keep(kept, dropped, d, tuple(evidence[m - 1] for m in chosen), question, marks)
+        _keep(kept, dropped, d, tuple(evidence[m - 1] for m in chosen), question, marks, relations)
     return kept, dropped
 
 
 def _keep(kept: list[Claim], dropped: list[dict], d: Drafted, cited: tuple[Evidence, ...], question: str | None,
-          marks: list[int]) -> None:
-    """The sentence as a claim on ``cited``, unless it says a word neither they nor the question have."""
+          marks: list[int], relations: bool = False) -> None:
+    """The sentence as a claim on ``cited`` (naming who says it), unless it says a word neither they nor
+    the question have, or puts its words together otherwise than they do."""
     extra = new_words(d.text, list(cited), question) if question is not None else []
     if extra:
         dropped.append({"text": d.text, "reason": "it says what the evidence it cites does not: "
                                                   + ", ".join(repr(w) for w in extra[:5]), "markers": marks})
         return
-    kept.append(Claim(d.text, cited, "generated"))
+    why = problem(d.text, [e.text for e in cited], _who(cited)) if relations else None
+    if why:
+        dropped.append({"text": d.text, "reason": why, "markers": marks})
+        return
+    kept.append(Claim(name_sources(d.text, cited), cited, "generated"))
+
+
+def _who(cited: tuple[Evidence, ...]) -> list[str]:
+    """Who the evidence says is speaking and who carried it: what a sentence may name as its source."""
+    out = []
+    for e in cited:
+        a = e.attribution or {}
+        out += [e.source, a.get("speaker") or "", a.get("role") or "", a.get("affiliation") or "", a.get("carrier") or "",
+                (a.get("source") or {}).get("text") or ""]
+    return [x for x in out if x]
+
+
+def name_sources(sentence: str, cited: tuple[Evidence, ...] | list[Evidence]) -> str:
+    """``sentence`` with who its evidence says is speaking, when it leaves them out: "The bridge will
+    reopen on Monday, according to the mayor." An unnamed speaker ("he said") is not added."""
+    from qa.attribution import source_words
+
+    have = {w.lower().strip("'’") for w in _WORDS.findall(sentence)}
+    missing = []
+    for e in cited:
+        a = e.attribution or {}
+        who = " ".join((a.get("speaker") or "").split())
+        if a.get("kind") in (None, "unattributed") or not who:
+            continue
+        said_by = " ".join((who, (a.get("source") or {}).get("text") or ""))  # "U.S." is also "a U.S. defense official"
+        names = {w.lower() for w in _WORDS.findall(said_by) if len(w) > 2 and w.lower() not in _PLAIN} | source_words(a)
+        if not names & have and who not in missing:
+            missing.append(who)
+    if not missing:
+        return sentence
+    body, end = re.match(r"(.*?)([.!?]*)$", sentence.rstrip(), re.S).groups()
+    who = " and ".join(missing)
+    return f"{body.rstrip(' ,;:')}, according to {who}{'' if who.endswith('.') and end == '.' else end or '.'}"
 
 
 def _recite(text: str, vec: np.ndarray, evidence: list[Evidence], vectors: np.ndarray, min_meaning: float,
@@ -401,7 +436,8 @@ class LLMWriter:
             return self._quoted(question, ev)
         r.claims, r.unsupported = verify(split(r.raw), ev, self.embedder, self.settings.min_meaning,
                                          min_words=self.settings.min_words,
-                                         question=question if self.settings.new_words else None)
+                                         question=question if self.settings.new_words else None,
+                                         relations=self.settings.relations)
         if r.claims and self.settings.judge:
             try:
                 r.claims = self._judged(r.claims, r.unsupported)

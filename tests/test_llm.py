@@ -180,6 +180,9 @@ def test_markers_after_the_full_stop_and_lists_of_markers_are_read():
     assert [(d.text, d.markers) for d in got] == [("President Dwight D. Eisenhower signed it c. 1954, Gov. Ducey said.", [2]),
                                                   ("The flag is 4 × 6 ft.", [3]),
                                                   ("Its arms, i.e. components of glaciers, were long.", [1])]
+    # "according to" with nothing after it goes, and so do the empty sources a small model lists
+    got = split("Eggs cost more, according to,,,, and [1]. The team won, according to,,, and, according to the coach [2].")
+    assert [d.text for d in got] == ["Eggs cost more.", "The team won, according to the coach."]
 
 
 def test_no_llm_configured_answers_with_quotes_and_says_so(sample):

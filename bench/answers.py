@@ -20,7 +20,7 @@ Written answers (``answer.mode=llm``) against a running OpenAI-compatible server
 also answered in the quoted mode (``bench/written.py`` has the same and the verifier's calibrations):
 
     python bench/answers.py --home H --questions Q --url http://127.0.0.1:8080/v1 --model NAME \\
-        [--limit 200] [--gold-only] [--max-tokens 100] [--dump answers.jsonl] [--json OUT]
+        [--limit 200] [--skip 0] [--gold-only] [--max-tokens 100] [--dump answers.jsonl] [--json OUT]
 
 It reports the sentences the verifier kept and dropped, the answers that fell back to quotes, the
 gold answer string in the written and in the quoted answer, time to first token, pieces/s and the
@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("--questions", type=Path, required=True)
     ap.add_argument("--gold-only", action="store_true", help="only questions with gold article ids")
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--skip", type=int, default=0, help="leave out the first N questions (written answers: a sample not read before)")
     ap.add_argument("--embedded", default="0,8,16,32")
     ap.add_argument("--threads", default="1")
     ap.add_argument("--int8", default="1", help="embed.sentence_int8 values to compare: 0, 1 or 0,1")
@@ -69,6 +70,7 @@ def main() -> None:
     from qa.settings import AnswerSettings
 
     qs = [q for q in load_questions(args.questions) if q.answers and (q.gold or not args.gold_only)]
+    qs = qs[args.skip :]
     qs = qs[: args.limit] if args.limit else qs
     a = Assistant(home=args.home)
     a.warm_up()

@@ -3,8 +3,10 @@
     python bench/written.py --calibrate [--json bench/results/written_calibration.json]
     python bench/written.py --judge --url U --model M [--pairs 200] [--json bench/results/written_judge.json]
     python bench/written.py --rejudge answers.jsonl --url U --model M [--dump rejudged.jsonl] [--json OUT]
+    python bench/written.py --train 40 --url U --model M --dump train_answers.jsonl
+    python bench/written.py --relations answers.jsonl
     python bench/written.py --home H --questions Q.jsonl.gz --url http://127.0.0.1:8080/v1 --model NAME \\
-        [--limit 200] [--gold-only] [--json OUT] [--dump answers.jsonl]
+        [--limit 200] [--skip 0] [--gold-only] [--json OUT] [--dump answers.jsonl]
 
 ``--calibrate`` measures the meaning threshold ``llm.min_meaning`` on ../shared/train (Reddit
 questions, never evaluation data): a statement made of a question and its gold answer is compared
@@ -17,6 +19,11 @@ evaluation data) against a running server: a statement made of a question and it
 to the model with the sentence holding the answer (supported: it should say yes) and, as a false
 relation, the same question answered with a name or noun phrase of another sentence of the paragraph,
 put with that sentence (it should say no: the mistake the word checks cannot see).
+
+``--train N`` writes answers to N ../shared/train (Reddit) questions, the paragraph's sentences as the
+evidence, all checks on: sentences to read by hand while designing the verifier, on data no
+evaluation uses. ``--relations D.jsonl`` applies ``qa.relations`` (``llm.relations``) to the kept
+sentences of a dump and prints each with what it would do.
 
 ``--rejudge D.jsonl`` applies ``llm.new_words`` and the model's check to the kept sentences of answers
 dumped by an earlier run (both run last, on each kept sentence's final evidence).
@@ -172,11 +179,78 @@ def rejudge(args) -> dict:
             "written_answers": len(in_text), "check_p50_ms": round(percentile(took, 50), 1) if took else None}
 
 
+def train_answers(args) -> dict:
+    """Written answers to ../shared/train questions (Reddit; never evaluation data), for designing and
+    checking the verifier by hand: the evidence is the first six sentences of the question's paragraph
+    and two of another paragraph; every check runs as in ``ask``."""
+    import random
+
+    from index.embed import make_embedder
+    from index.sentences import sentence_spans
+    from qa.llm import LLM
+    from qa.settings import LLMSettings
+    from qa.written import LLMWriter
+
+    paras = {}
+    with gzip.open(SHARED / "train/squadshifts_reddit.paragraphs.jsonl.gz", "rt") as fh:
+        for line in fh:
+            p = json.loads(line)
+            paras[p["id"]] = p["text"]
+    with gzip.open(SHARED / "train/squadshifts_reddit.questions.jsonl.gz", "rt") as fh:
+        qs = [json.loads(line) for line in fh]
+    rng = random.Random(7)
+    rng.shuffle(qs)
+    ids = list(paras)
+    settings = LLMSettings(url=args.url, model=args.model, timeout=args.timeout, max_tokens=args.max_tokens)
+    llm, emb = LLM(settings), make_embedder()
+    dump = open(args.dump, "w", encoding="utf-8") if args.dump else None
+    done = kept = dropped = 0
+    for q in qs:
+        text = paras.get(q["gold_doc_ids"][0])
+        if done >= args.train or not text or not q["answers"]:
+            if done >= args.train:
+                break
+            continue
+        other = paras[ids[rng.randrange(len(ids))]]
+        sents = [text[a:b] for a, b in sentence_spans(text)][:6] + [other[a:b] for a, b in sentence_spans(other)][:2]
+        writer = LLMWriter(llm, emb, settings, fallback=3)
+        writer.write(q["question"], tuple(_plain(x) for x in sents))
+        r = writer.result
+        kept += len(r.claims)
+        dropped += len(r.unsupported)
+        done += 1
+        if dump:
+            dump.write(json.dumps({"question": q["question"], "gold": q["answers"], "raw": r.raw, "notice": r.notice,
+                                   "kept": [{"text": c.text, "cited": [e.text for e in c.evidence]} for c in r.claims],
+                                   "dropped": r.unsupported}, ensure_ascii=False) + "\n")
+            dump.flush()
+    return {"questions": done, "model": args.model, "sentences_kept": kept, "sentences_dropped": dropped}
+
+
+def relation_check(args) -> dict:
+    """``qa.relations.problem`` applied to the sentences kept in dumped answers (``--dump`` of a live run
+    or of ``--train``), each line printed for reading by hand: which it would drop, and why."""
+    from qa.relations import problem
+
+    kept = refused = 0
+    for line in open(args.relations, encoding="utf-8"):
+        r = json.loads(line)
+        claims = r.get("kept") or [c for c in r.get("claims", []) if c.get("how") == "generated"]
+        for c in claims:
+            why = problem(c["text"], c["cited"])
+            kept += 1
+            refused += why is not None
+            print(f"{'DROP' if why else 'keep'} | {c['text']}" + (f"\n     {why}" if why else ""))
+    return {"sentences": kept, "refused_by_relations": refused}
+
+
 def measure(args) -> dict:
     from qa import Assistant
     from qa.evaluate import load_questions
+    from qa.types import who_says
 
-    qs = [q for q in load_questions(args.questions) if q.answers and (q.gold or not args.gold_only)][: args.limit]
+    qs = [q for q in load_questions(args.questions) if q.answers and (q.gold or not args.gold_only)]
+    qs = qs[args.skip :][: args.limit]
     a = Assistant(home=args.home, llm={"url": args.url, "model": args.model, "timeout": args.timeout,
                                        "max_tokens": args.max_tokens})
     a.warm_up()
@@ -207,7 +281,9 @@ def measure(args) -> dict:
         if dump:  # for checking the written answers by hand against their cited spans
             dump.write(json.dumps({"id": q.id, "question": q.question, "gold": q.answers, "mode": ans.mode,
                                    "notice": ans.notice, "claims": [{"text": c.text, "how": c.how,
-                                   "cited": [e.text for e in c.evidence]} for c in ans.claims],
+                                   "cited": [e.text for e in c.evidence],
+                                   "who": [who_says(e.attribution, e.source) for e in c.evidence]}
+                                   for c in ans.claims],
                                    "unsupported": list(ans.unsupported)}, ensure_ascii=False) + "\n")
             dump.flush()  # a long run stopped part-way keeps the answers it wrote
         if first:
@@ -232,11 +308,14 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=1000)
     ap.add_argument("--judge", action="store_true", help="measure the model's own check on ../shared/train")
     ap.add_argument("--rejudge", type=Path, help="answers dumped by an earlier run (--dump) to check again")
+    ap.add_argument("--train", type=int, default=0, help="write answers to N ../shared/train questions (with --dump)")
+    ap.add_argument("--relations", type=Path, help="apply the relation checks to the kept sentences of a dump")
     ap.add_argument("--home", type=Path)
     ap.add_argument("--questions", type=Path)
     ap.add_argument("--url")
     ap.add_argument("--model")
     ap.add_argument("--limit", type=int, default=200)
+    ap.add_argument("--skip", type=int, default=0, help="leave out the first N questions (a sample not read before)")
     ap.add_argument("--gold-only", action="store_true")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--max-tokens", type=int, default=160)
@@ -245,6 +324,12 @@ def main() -> None:
     args = ap.parse_args()
     if args.calibrate:
         out = calibrate(args.pairs)
+    elif args.relations:
+        out = relation_check(args)
+    elif args.train:
+        if not args.url:
+            raise SystemExit("--url is needed")
+        out = train_answers(args)
     elif args.judge or args.rejudge:
         if not args.url:
             raise SystemExit("--url is needed")
@@ -253,8 +338,8 @@ def main() -> None:
         if not (args.home and args.questions and args.url):
             raise SystemExit("--home, --questions and --url are needed (or --calibrate)")
         out = measure(args)
-    print_table("meaning threshold" if args.calibrate else "the model's check" if args.judge or args.rejudge
-                else "written answers", out)
+    print_table("meaning threshold" if args.calibrate else "relation checks" if args.relations
+                else "the model's check" if args.judge or args.rejudge else "written answers", out)
     write_json(args.json, out)
 
 

@@ -256,13 +256,11 @@ def _asked(mine: _Graph, theirs: list[_Graph], meta: set[str]) -> str | None:
     return None
 
 
-
 def _relations(mine: _Graph, theirs: list[_Graph], have: set[str]) -> str | None:
     names = mine.names()
     for n, name in mine.claimed().items():
-        key = next(iter(mine.keys.get(n, ())), None)
         own = mine.keys.get(n, set())
-        if key is None or not own & have:
+        if not own & have:
             continue  # not in the evidence's words: the fact checks read it (an outlet, a speaker)
         # what is said of it: the words near it that are not names ("Peppermint Mocha, Chestnut Praline
         # Latte" say nothing of each other; two names are ``_joins``'s)

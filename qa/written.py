@@ -12,16 +12,18 @@ verified (``verify``):
   enough to one of them (cosine ≥ ``llm.min_meaning``);
 - it has no content word that neither its evidence nor the question has (``llm.new_words``);
 - its words stand in the relations its evidence gives them (``llm.relations``, ``qa.relations``): a
-  name near the words it is near in the evidence, a verb with the evidence's subject, no two cited
-  sentences' names joined, the evidence's hedges, negations and "more than"/"nearly" kept;
+  name beside the words it is beside in the evidence, a verb with the evidence's doer and undergoer,
+  no two names the evidence keeps apart put together, the evidence's hedges, negations, "some" and
+  "more than" kept, no verb only the question has, no source the evidence does not give;
 - the model itself, asked afresh with only the cited evidence and the sentence, says the evidence
   supports it (``llm.judge``): this catches what words cannot, a true name put in a false relation
   ("earned her law degree from Harvard" on a sentence that mentions Harvard for something else).
 
 A sentence failing any check is dropped and listed in ``unsupported`` with the reason. A kept
 sentence that leaves out who the evidence says is speaking gets it back ("…, according to the
-mayor."), as the prompt asks of the model. If nothing survives, or the model is down or slow, the answer is the quoted one and says why. A kept claim cites
-the exact spans of the evidence sentences it names, so ``quote == article.text[start:end]`` holds.
+mayor."), as the prompt asks of the model. If nothing survives, or the model is down or slow, the
+answer is the quoted one and says why. A kept claim cites the exact spans of the evidence sentences
+it names, so ``quote == article.text[start:end]`` holds.
 """
 
 from __future__ import annotations
@@ -287,8 +289,6 @@ def new_words(sentence: str, cited: list[Evidence], question: str) -> list[str]:
     have |= {t for toks in tokenize([" ".join(w for w in asked if w not in choice and w != "or")]) for t in toks}
     stems = [toks[0] if toks else "" for toks in tokenize(words)]
     return [w for w, st in zip(words, stems, strict=True) if st and st not in have]
-
-
 
 
 _WORD = re.compile(r"\w\w+")

@@ -3,7 +3,7 @@
     python bench/written.py --calibrate [--json bench/results/written_calibration.json]
     python bench/written.py --judge --url U --model M [--pairs 200] [--json bench/results/written_judge.json]
     python bench/written.py --rejudge answers.jsonl --url U --model M [--dump rejudged.jsonl] [--json OUT]
-    python bench/written.py --train 40 --url U --model M --dump train_answers.jsonl
+    python bench/written.py --train 38 --url U --model M --max-tokens 100 --dump train_answers.jsonl
     python bench/written.py --relations answers.jsonl
     python bench/written.py --home H --questions Q.jsonl.gz --url http://127.0.0.1:8080/v1 --model NAME \\
         [--limit 200] [--skip 0] [--gold-only] [--json OUT] [--dump answers.jsonl]
@@ -206,10 +206,10 @@ def train_answers(args) -> dict:
     dump = open(args.dump, "w", encoding="utf-8") if args.dump else None
     done = kept = dropped = 0
     for q in qs:
+        if done >= args.train:
+            break
         text = paras.get(q["gold_doc_ids"][0])
-        if done >= args.train or not text or not q["answers"]:
-            if done >= args.train:
-                break
+        if not text or not q["answers"]:
             continue
         other = paras[ids[rng.randrange(len(ids))]]
         sents = [text[a:b] for a, b in sentence_spans(text)][:6] + [other[a:b] for a, b in sentence_spans(other)][:2]

@@ -70,29 +70,40 @@ def calibrate(limit: int) -> dict:
             "words_same_topic_rejected": round(float(np.mean(words_other < wthr)), 3)}
 
 
-def _train_pairs(limit: int, domain: str = "reddit") -> list[tuple[str, str, str, list[str]]]:
-    """(question, answer, the sentence holding it, the paragraph's other sentences) from ../shared/train."""
+def _train_data(domain: str = "reddit"):
+    """../shared/train's paragraphs (id → text) and its questions, in file order (a generator; a
+    question whose gold paragraph is missing or that has no answer comes as None, so that a shuffle
+    of all of them draws the same questions as it always has)."""
     paras = {}
     with gzip.open(SHARED / f"train/squadshifts_{domain}.paragraphs.jsonl.gz", "rt") as fh:
         for line in fh:
             p = json.loads(line)
             paras[p["id"]] = p["text"]
+
+    def questions():
+        with gzip.open(SHARED / f"train/squadshifts_{domain}.questions.jsonl.gz", "rt") as fh:
+            for line in fh:
+                q = json.loads(line)
+                yield q if paras.get(q["gold_doc_ids"][0]) and q["answers"] else None
+
+    return paras, questions()
+
+
+def _train_pairs(limit: int, domain: str = "reddit") -> list[tuple[str, str, str, list[str]]]:
+    """(question, answer, the sentence holding it, the paragraph's other sentences) from ../shared/train."""
+    paras, questions = _train_data(domain)
     out = []
-    with gzip.open(SHARED / f"train/squadshifts_{domain}.questions.jsonl.gz", "rt") as fh:
-        for line in fh:
-            q = json.loads(line)
-            text = paras.get(q["gold_doc_ids"][0])
-            if not text or not q["answers"]:
-                continue
-            spans = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text) if len(m.group().split()) >= 4]
-            at = q["answer_starts"][0]
-            gold = [i for i, (a, b) in enumerate(spans) if a <= at < b]
-            if not gold or len(spans) < 2:
-                continue
-            others = [text[a:b] for i, (a, b) in enumerate(spans) if i != gold[0]]
-            out.append((q["question"], q["answers"][0], text[slice(*spans[gold[0]])], others))
-            if len(out) >= limit:
-                break
+    for q in filter(None, questions):
+        text = paras[q["gold_doc_ids"][0]]
+        spans = [(m.start(), m.end()) for m in re.finditer(r"[^.!?]+[.!?]*", text) if len(m.group().split()) >= 4]
+        at = q["answer_starts"][0]
+        gold = [i for i, (a, b) in enumerate(spans) if a <= at < b]
+        if not gold or len(spans) < 2:
+            continue
+        others = [text[a:b] for i, (a, b) in enumerate(spans) if i != gold[0]]
+        out.append((q["question"], q["answers"][0], text[slice(*spans[gold[0]])], others))
+        if len(out) >= limit:
+            break
     return out
 
 
@@ -191,13 +202,8 @@ def train_answers(args) -> dict:
     from qa.settings import LLMSettings
     from qa.written import LLMWriter
 
-    paras = {}
-    with gzip.open(SHARED / "train/squadshifts_reddit.paragraphs.jsonl.gz", "rt") as fh:
-        for line in fh:
-            p = json.loads(line)
-            paras[p["id"]] = p["text"]
-    with gzip.open(SHARED / "train/squadshifts_reddit.questions.jsonl.gz", "rt") as fh:
-        qs = [json.loads(line) for line in fh]
+    paras, questions = _train_data()
+    qs = list(questions)
     rng = random.Random(7)
     rng.shuffle(qs)
     ids = list(paras)
@@ -208,9 +214,9 @@ def train_answers(args) -> dict:
     for q in qs:
         if done >= args.train:
             break
-        text = paras.get(q["gold_doc_ids"][0])
-        if not text or not q["answers"]:
+        if q is None:
             continue
+        text = paras[q["gold_doc_ids"][0]]
         other = paras[ids[rng.randrange(len(ids))]]
         sents = [text[a:b] for a, b in sentence_spans(text)][:6] + [other[a:b] for a, b in sentence_spans(other)][:2]
         writer = LLMWriter(llm, emb, settings, fallback=3)

@@ -200,21 +200,17 @@ def problem(sentence: str, cited: list[str], sources: list[str] = ()) -> str | N
     ``sources``: who the evidence says is speaking and the outlets that carried it (names, roles,
     affiliations), which the sentence may name as its source besides those the cited sentences name.
     """
+    from index.lexical import tokenize
+
     if not cited:
         return None
     mine = _Graph(sentence)
     theirs = [_Graph(t) for t in cited]
     have = set().union(*(k for g in theirs for k in g.keys.values()))
-    meta = _text_keys(" ".join(sources))
+    meta = set(tokenize([" ".join(sources)])[0])  # as BM25 reads them: "Moody’s" is "moodi", as ``_key`` reads it
     return (_sources(mine, theirs, meta) or _relations(mine, theirs, have) or _subjects(mine, theirs)
             or _joins(mine, theirs) or _asked(mine, theirs, meta) or _polarity(mine, theirs, have)
             or _quantifiers(mine, theirs) or _approximations(sentence, cited))
-
-
-def _text_keys(text: str) -> set[str]:
-    from index.lexical import _stemmer
-
-    return {_stemmer().stemWord(w) for w in re.findall(r"[\w’'-]+", text.lower()) if len(w) > 1}
 
 
 def _any_keys(g: _Graph) -> set[str]:
@@ -310,7 +306,7 @@ def _subjects(mine: _Graph, theirs: list[_Graph]) -> str | None:
                 continue
             keys = mine.keys.get(mine.node[who.i], {_key(who)})
             others = [r[role] for r in there if role in r]
-            if others and not any(_subject_keys(o) & keys or _points_back(o, keys) for o in others):
+            if others and not any(_keys_of(o.subtree) & keys or _points_back(o, keys) for o in others):
                 return f"the evidence it cites says {others[0].text!r}, not {who.text!r}, for {tok.text!r}"
     return None
 
@@ -322,11 +318,6 @@ def _points_back(filler, keys: set[str]) -> bool:
                for c in filler.children):
         return False
     return any(_content(t) and _key(t) in keys for t in filler.doc if t.i not in {x.i for x in filler.subtree})
-
-
-def _subject_keys(subj) -> set[str]:
-    """The words of a subject's name or noun phrase (its compounds and modifiers)."""
-    return {_key(t) for t in subj.subtree if _content(t)}
 
 
 def _joins(mine: _Graph, theirs: list[_Graph]) -> str | None:

@@ -22,7 +22,7 @@ import anyio
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from qa.validate import MODES
+from qa.answer.validate import MODES
 
 FIELDS = {"question": str, "sources": list, "since": str, "until": str, "as_of": str, "mode": str,
           "speakers": list, "leanings": list, "corroborate": bool}

@@ -65,8 +65,9 @@ def main() -> None:
 
     from index.embed import make_embedder
     from qa import Assistant
-    from qa.compose import TermWeights, compose
+    from qa.answer.compose import compose
     from qa.evaluate import load_questions
+    from qa.retrieval.term_weights import TermWeights
     from qa.settings import AnswerSettings
 
     qs = [q for q in load_questions(args.questions) if q.answers and (q.gold or not args.gold_only)]

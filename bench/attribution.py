@@ -85,7 +85,7 @@ def main() -> None:
         write_json(args.json, ingest_speed(args.ingest))
         return
 
-    from index.attribution import Extractor
+    from corpus.text.attribution import Extractor
 
     d = SHARED / "eval/polnear"
     with gzip.open(d / "articles.jsonl.gz", "rt") as fh:
@@ -138,14 +138,13 @@ def ingest_speed(n: int) -> dict:
     emb = make_embedder()
     emb.warm_up()
     emb.embed(["warm up"])
-    from index.attribution import Extractor
+    from corpus.text.attribution import Extractor
 
     Extractor().extract("warm", "He said it rained.")
     out = {"articles": len(arts)}
     with tempfile.TemporaryDirectory() as tmp:
         for on in (False, True):  # off first: the page cache and the model are warm for both
-            a = Assistant(home=f"{tmp}/{'on' if on else 'off'}", index={"attribution": on})
-            a._embedder = emb
+            a = Assistant(home=f"{tmp}/{'on' if on else 'off'}", index={"attribution": on}, embedder=emb)
             r = a.ingest(arts)
             out["with" if on else "without"] = {"seconds": round(r.seconds, 2), "passages": r.passages_embedded,
                                                  "attribution_seconds": round(r.attribution_seconds, 2),

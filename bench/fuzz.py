@@ -18,7 +18,7 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=10)
     args = ap.parse_args()
     env = {**os.environ, "QA_FUZZ_SCALE": str(args.scale)}
-    sys.exit(subprocess.call([sys.executable, "-m", "pytest", "-q", "-s", "tests/test_fuzz.py"], cwd=ROOT, env=env))
+    sys.exit(subprocess.call([sys.executable, "-m", "pytest", "-q", "-s", "tests/qa/test_fuzz.py"], cwd=ROOT, env=env))
 
 
 if __name__ == "__main__":

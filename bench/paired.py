@@ -49,11 +49,11 @@ def one_search_a_claim(self, vectors, k):
 def switches(a, change: str, old_reranker: Path | None = None, old_settings: dict | None = None):
     """``set(way)`` puts the assistant's answer path in the ``old`` or ``new`` way; ``set(None)`` restores it."""
     import index.embed.onnx as onnx_encoders
-    import qa.rerank as rerank
+    import qa.retrieval.rerank as rerank
     from index.parallel import run_each, share_work
 
     if change == "helper-thread":
-        builtin = a._reranker
+        builtin = a.reranker
         if not isinstance(builtin, rerank.OnnxCrossEncoderReranker):
             raise SystemExit("the built-in reranker is not in use here")
         kw = {"weight": builtin.weight, "max_length": builtin._max_length}
@@ -62,10 +62,10 @@ def switches(a, change: str, old_reranker: Path | None = None, old_settings: dic
 
         def set_way(way):
             onnx_encoders.share_work = rerank.share_work = ways[way][0]
-            a._reranker = ways[way][1]
+            a.reranker = ways[way][1]
         return set_way
     if change == "reranker-graph":
-        builtin = a._reranker
+        builtin = a.reranker
         if not isinstance(builtin, rerank.OnnxCrossEncoderReranker) or old_reranker is None:
             raise SystemExit("needs the built-in reranker in use and --old-reranker DIR")
         old = rerank.OnnxCrossEncoderReranker(folder=old_reranker, weight=builtin.weight, max_length=builtin._max_length)
@@ -73,7 +73,7 @@ def switches(a, change: str, old_reranker: Path | None = None, old_settings: dic
         rerankers = {"old": old, "new": builtin, None: builtin}
 
         def set_way(way):
-            a._reranker = rerankers[way]
+            a.reranker = rerankers[way]
         return set_way
     if change == "settings":
         if not old_settings:
@@ -90,7 +90,7 @@ def switches(a, change: str, old_reranker: Path | None = None, old_settings: dic
         configs = {"old": old, "new": new, None: new}
 
         def set_way(way):
-            a.settings, a._reranker = configs[way], rerankers[way]
+            a.settings, a.reranker = configs[way], rerankers[way]
         return set_way
     store = type(a.snapshot())
     batched = store.dense_topk_many

@@ -45,10 +45,10 @@ def main() -> None:
 
     from qa import Assistant
     from qa.evaluate import DEPTH, distinct_articles, doc_metrics, load_questions
-    from qa.evidence import TermWeights
-    from qa.rerank import OnnxCrossEncoderReranker, blend, rerank_windows
-    from qa.retrieve import confident
-    from qa.scores import with_rerank_scores, with_time_preference
+    from qa.retrieval.hybrid import confident
+    from qa.retrieval.rerank import OnnxCrossEncoderReranker, blend, rerank_windows
+    from qa.retrieval.scores import with_rerank_scores, with_time_preference
+    from qa.retrieval.term_weights import TermWeights
 
     qs = [q for q in load_questions(args.questions, args.limit) if q.gold]
     a = Assistant(home=args.home)

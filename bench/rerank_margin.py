@@ -36,7 +36,7 @@ def main() -> None:
 
     from qa import Assistant
     from qa.evaluate import DEPTH, distinct_articles, doc_metrics, load_questions
-    from qa.retrieve import confident
+    from qa.retrieval.hybrid import confident
 
     qs = load_questions(args.questions)[args.skip :]
     qs = [q for q in qs[: args.limit] if q.gold]

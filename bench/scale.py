@@ -30,7 +30,7 @@ SOURCES = ["realtimeqa/articles.jsonl.gz", "reuters21578/articles.jsonl.gz", "ne
 
 
 def ingest(home: Path, quick: bool, reuse_vectors_from: Path | None = None) -> dict:
-    from app.cli import ingest_with_progress
+    from app.cli.common import ingest_with_progress
     from qa import Assistant
 
     a = Assistant(home=home)

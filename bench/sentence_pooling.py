@@ -29,8 +29,8 @@ def main() -> None:
 
     import torch
 
+    from corpus.text.sentences import sentence_spans
     from index.embed.torch_st import SentenceTransformerEmbedder
-    from index.sentences import sentence_spans
     from index.types import titled
     from qa.evaluate import read_jsonl
 

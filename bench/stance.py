@@ -46,7 +46,7 @@ def read(path):
 
 
 def fnc(scorer, limit: int | None) -> dict:
-    from qa.stance import fnc_score, label_pairs
+    from qa.analysis.stance import fnc_score, label_pairs
 
     pairs = read(SHARED / "eval/fnc1/stances.dev.jsonl.gz")
     if limit:
@@ -92,7 +92,7 @@ def emergent(scorer) -> dict:
 def calibrate(scorer, n: int = 1500, hard: int = 10) -> dict:
     import numpy as np
 
-    from qa.stance import content_words
+    from corpus.text.terms import content_words
 
     rng = random.Random(0)
     scores, labels = [], []
@@ -134,7 +134,7 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     from index.embed import make_embedder
-    from qa.stance import StanceScorer
+    from qa.analysis.stance import StanceScorer
 
     emb = make_embedder()
     emb.warm_up()

@@ -53,7 +53,8 @@ def main() -> None:
         sys.exit("tilse is not installed: run `make bench-deps` first")
 
     from qa import Assistant
-    from qa.timeline import TimelineOptions, build
+    from qa.analysis.timeline import TimelineOptions, build
+    from qa.retrieval.hybrid import HybridRetriever
 
     # tilse's own Python ROUGE: the Perl ROUGE-1.5.5 wrapper it otherwise calls is a fork not on PyPI
     evaluator = rouge.TimelineRougeEvaluator(measures=["rouge_1", "rouge_2"], rouge_computation="reimpl")
@@ -74,8 +75,9 @@ def main() -> None:
             n_dates = len(days)
             per_date = max(1, round(sum(len(v) for v in days.values()) / n_dates))
             t = time.perf_counter()
-            out = build(a, QUERIES[topic], TimelineOptions(dates=min(n_dates, 366), per_date=per_date, passages=args.passages,
-                                                           since=start, until=end, published_until=end))
+            out = build(HybridRetriever(a.embedder), a.snapshot(), QUERIES[topic], TimelineOptions(dates=min(n_dates, 366), per_date=per_date, passages=args.passages,
+                                                           since=start, until=end, published_until=end),
+                        a.settings.retrieval, a.settings.answer)
             seconds = time.perf_counter() - t
             pred = {date.fromisoformat(x["date"]): [" ".join(e["text"].split()) for e in x["events"]] for x in out["dates"]}
             ref = {date.fromisoformat(k): v for k, v in days.items()}

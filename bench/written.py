@@ -22,7 +22,7 @@ put with that sentence (it should say no: the mistake the word checks cannot see
 
 ``--train N`` writes answers to N ../shared/train (Reddit) questions, the paragraph's sentences as the
 evidence, all checks on: sentences to read by hand while designing the verifier, on data no
-evaluation uses. ``--relations D.jsonl`` applies ``qa.relations`` (``llm.relations``) to the kept
+evaluation uses. ``--relations D.jsonl`` applies ``qa.llm.relations`` (``llm.relations``) to the kept
 sentences of a dump and prints each with what it would do.
 
 ``--rejudge D.jsonl`` applies ``llm.new_words`` and the model's check to the kept sentences of answers
@@ -51,7 +51,7 @@ def calibrate(limit: int) -> dict:
     from index.embed import make_embedder
 
     pairs = [(f"{q.rstrip('?')}: {a}.", sentence, others[:3]) for q, a, sentence, others in _train_pairs(limit)]
-    from qa.written import word_support
+    from qa.llm.verify import word_support
 
     words_sup = np.array([word_support(p[0], [p[1]]) for p in pairs])
     words_other = np.array([word_support(p[0], [o]) for p in pairs for o in p[2]])
@@ -119,10 +119,10 @@ def judge_calibration(args) -> dict:
     """How often the model's check says yes to supported statements and no to a false relation."""
     import spacy
 
-    from index.attribution import MODEL
-    from qa.llm import LLM
+    from corpus.text.nlp import MODEL
+    from qa.llm.client import LLM
+    from qa.llm.prompts import judge_messages, verdict
     from qa.settings import LLMSettings
-    from qa.written import judge_messages, verdict
 
     nlp = spacy.load(MODEL, disable=["lemmatizer"])
     llm = LLM(LLMSettings(url=args.url, model=args.model, timeout=args.timeout, max_tokens=8))
@@ -155,9 +155,10 @@ def judge_calibration(args) -> dict:
 
 def rejudge(args) -> dict:
     """``llm.new_words`` and the model's check applied to the kept sentences of dumped answers."""
-    from qa.llm import LLM
+    from qa.llm.client import LLM
+    from qa.llm.prompts import judge_messages, verdict
+    from qa.llm.verify import new_words
     from qa.settings import LLMSettings
-    from qa.written import judge_messages, new_words, verdict
 
     llm = LLM(LLMSettings(url=args.url, model=args.model, timeout=args.timeout, max_tokens=8))
     rows = [json.loads(line) for line in open(args.rejudge, encoding="utf-8")]
@@ -196,11 +197,11 @@ def train_answers(args) -> dict:
     and two of another paragraph; every check runs as in ``ask``."""
     import random
 
+    from corpus.text.sentences import sentence_spans
     from index.embed import make_embedder
-    from index.sentences import sentence_spans
-    from qa.llm import LLM
+    from qa.llm.client import LLM
+    from qa.llm.writer import LLMWriter
     from qa.settings import LLMSettings
-    from qa.written import LLMWriter
 
     paras, questions = _train_data()
     qs = list(questions)
@@ -234,9 +235,9 @@ def train_answers(args) -> dict:
 
 
 def relation_check(args) -> dict:
-    """``qa.relations.problem`` applied to the sentences kept in dumped answers (``--dump`` of a live run
+    """``qa.llm.relations.problem`` applied to the sentences kept in dumped answers (``--dump`` of a live run
     or of ``--train``), each line printed for reading by hand: which it would drop, and why."""
-    from qa.relations import problem
+    from qa.llm.relations import problem
 
     kept = refused = 0
     for line in open(args.relations, encoding="utf-8"):
@@ -252,8 +253,8 @@ def relation_check(args) -> dict:
 
 def measure(args) -> dict:
     from qa import Assistant
+    from qa.answer.markdown import who_says
     from qa.evaluate import load_questions
-    from qa.types import who_says
 
     qs = [q for q in load_questions(args.questions) if q.answers and (q.gold or not args.gold_only)]
     qs = qs[args.skip :][: args.limit]

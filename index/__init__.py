@@ -1,12 +1,5 @@
 """Passages, embeddings and the on-disk index (FAISS + BM25 + SQLite passage table).
 
-Model hubs are off unless the user opts in (``QA_EMBED_ALLOW_DOWNLOADS=1``): a mistake then fails at
-once instead of hanging on a network that is not there.
+Importing it changes nothing: the offline defaults for model hubs (``index.embed.base.offline_defaults``)
+are set where a model library first loads, and by the entry points.
 """
-
-import os
-
-if os.environ.get("QA_EMBED_ALLOW_DOWNLOADS", "").lower() not in {"1", "true", "yes"}:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,9 +1,10 @@
 """The search seam: what retrieval and answer composition may ask of an index, and nothing more.
 
-``qa/`` talks to an index only through this protocol. Filters are a value object
+``qa/`` reads an index only through this protocol: search, passages and vectors, term statistics,
+and the catalogue (articles, their attribution relations, outlets). Filters are a value object
 (``index.types.Filters``) that each implementation translates itself (the FAISS+BM25 store: an id
 selector and a BM25 weight mask). Any other store (a server-based vector database, say) is a second
-implementation; the contract suite in ``tests/backend_contract.py`` is what it has to pass.
+implementation; the contract suite in ``tests/index/backend_contract.py`` is what it has to pass.
 """
 
 from __future__ import annotations
@@ -63,3 +64,18 @@ class SearchBackend(Protocol):
 
     def doc_freq(self, term: str) -> int:
         """How many passages contain ``term`` (a term from ``analyze``)."""
+
+    # the catalogue: what attribution, corroboration, timelines and outlet profiles read
+    def attributions(self, article_ids: Sequence[str]) -> dict[str, list[dict]]:
+        """The attribution relations stored for each article (``corpus.text.attribution.Relation.to_dict``),
+        by article id; articles indexed without attribution, and unknown ids, are left out. The lists
+        are shared: read them, do not change them."""
+
+    def article(self, article_id: str) -> dict | None:
+        """The article with this id (id, title, source, date, url, metadata, text, passages), or None."""
+
+    def articles(self, limit: int | None = None) -> list[dict]:
+        """The articles (id, title, source, date, url, passages; no text), newest first."""
+
+    def sources(self) -> list[str]:
+        """The outlets of the indexed articles, each once."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from corpus import Article
-from index.sentences import sentence_spans
+from corpus.text.sentences import sentence_spans
 from index.types import titled
 
 TokenCounter = Callable[[Sequence[str]], list[int]]

@@ -22,7 +22,8 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from corpus import Article, Skipped
-from index.attribution import VERSION as ATTRIBUTION_VERSION
+from corpus.text.attribution import VERSION as ATTRIBUTION_VERSION
+from corpus.text.sentences import pack_spans, sentence_spans
 from index.borrow import VectorDonor
 from index.changes import Change, ChangeDetector, signature
 from index.chunk import Chunker, Passage
@@ -31,7 +32,6 @@ from index.embed import Embedder
 from index.errors import IndexBusy, IndexCorrupt, ModelMismatch, SettingsError
 from index.manifest import Manifest, Paths, read_manifest
 from index.publish import ModelInfo, publish_files, publish_staged, remove_articles
-from index.sentences import pack_spans, sentence_spans
 from index.settings import ChunkSettings, IndexSettings
 
 Progress = Callable[[str, int, int | None, dict], None]
@@ -288,7 +288,7 @@ class IndexWriter:
         """Each article's attribution relations (as stored), or None each when attribution is off."""
         if not self.index.attribution:
             return [None] * len(articles)
-        from index.attribution import Extractor
+        from corpus.text.attribution import Extractor
 
         t = time.time()
         found = Extractor().extract_many([(a.id, a.text, a.source) for a in articles])

@@ -4,46 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Iterable
 from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
-
-
-_WORDS = re.compile(r"(?u)\b\w\w+\b").findall  # bm25s's (and scikit-learn's) token pattern
-
-
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-case, drop English stop words, stem: the same for passages and queries.
-
-    Exactly ``bm25s.tokenize(texts, stopwords="en", stemmer=english, return_ids=False)`` (its pattern,
-    stop list and PyStemmer's stemmer; ``tests/test_lexical.py`` compares the two), without its
-    per-call overhead: bm25s builds its stop-word set again for every text and three progress bars
-    per call, ~0.5 ms a call, and a question tokenizes some 16 lists of sentences.
-    """
-    stop = _stopwords()
-    docs = [[t for t in _WORDS(text.lower()) if t not in stop] for text in texts]
-    unique = list(dict.fromkeys(t for doc in docs for t in doc))
-    stems = dict(zip(unique, _stemmer().stemWords(unique), strict=True))
-    return [[stems[t] for t in doc] for doc in docs]
-
+from corpus.text.terms import tokenize
 
 # bm25s cannot index an empty token list: such a row gets this placeholder token
 _EMPTY = "\x00empty"

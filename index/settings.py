@@ -35,7 +35,7 @@ class EmbedSettings(Group):
     device: str = Field("cpu", description="torch device")
     batch_size: int = Field(64, gt=0, description="texts per forward pass")
     query_threads: int = Field(0, ge=0, le=64, description="threads that embed a question and its answer sentences; 0: all cores, at most 4")
-    sentence_int8: bool = Field(True, description="answer and corroboration sentences through an int8 copy of the model (torch backends with an ONNX export: 2.2x faster, cosine 0.99 to float32); questions and passages stay float32")
+    sentence_int8: bool = Field(True, description="answer and corroboration sentences through an int8 copy of the model (torch backends with an ONNX export; faster where the CPU has int8 dot products, nearly the same vectors: bench/README.md); questions and passages stay float32")
     allow_downloads: bool = Field(False, description="let hub model names download (off: fully offline)")
 
     @model_validator(mode="after")

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.text.sentences import unpack_spans
+from corpus.text.terms import tokenize
 from index import dense
 from index.db import VISIBLE, connect, db_version, select_in
 from index.errors import IndexCorrupt, IndexNotFound, ModelMismatch
 from index.files import REPAIR_HINT, damaged
-from index.lexical import Lexical, tokenize
+from index.lexical import Lexical
 from index.lru import LRU
 from index.manifest import Manifest, Paths, read_manifest
-from index.sentences import unpack_spans
 from index.types import Filters, StoredPassage, day_number
 
 _PASSAGE_SQL = """SELECT p.pid, p.id, a.id, p.position, p.start, p."end", p.text,

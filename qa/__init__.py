@@ -4,16 +4,13 @@
     >>> answer = ask("Who attacked Tel Khanzir, and why?")
     >>> print(answer.to_markdown())
 
-Importing this package is cheap: models load on first use.
+Importing this package is cheap and changes nothing (no environment variable is set): models
+load on first use.
 """
 
-import os as _os
-
-_os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-import index as _index  # noqa: E402,F401  (sets the offline defaults before any model library loads)
-from qa.assistant import Assistant, ask  # noqa: E402
-from qa.errors import (  # noqa: E402
+from qa.answer.request import AskRequest
+from qa.assistant import Assistant, ask
+from qa.errors import (
     BadFilter,
     BadQuestion,
     IndexBusy,
@@ -22,11 +19,12 @@ from qa.errors import (  # noqa: E402
     ModelMismatch,
     QAError,
 )
-from qa.settings import Settings  # noqa: E402
-from qa.types import Answer, Citation  # noqa: E402
+from qa.settings import Settings
+from qa.types import Answer, Citation
 
 __all__ = [
     "Answer",
+    "AskRequest",
     "Assistant",
     "BadFilter",
     "BadQuestion",

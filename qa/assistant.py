@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -19,27 +19,24 @@ from index.ingest import IndexWriter, IngestReport
 from index.manifest import Paths
 from index.store import IndexSnapshot
 from index.types import Filters, Hit
-from qa.attribution import AttributionAnnotator, keep_attributed, prefer_named
-from qa.audit import append as audit_append
-from qa.audit import record as audit_record
-from qa.compose import compose
-from qa.dating import DatingAnnotator, combine, prefer_dated
-from qa.errors import BadFilter
-from qa.evidence import TermWeights
-from qa.rerank import CrossEncoderReranker, Reranker, default_reranker
-from qa.retrieve import HybridRetriever
-from qa.settings import RetrievalSettings, Settings, describe
-from qa.timing import measure, stage
-from qa.types import Answer
-from qa.validate import (
+from qa.answer import pipeline
+from qa.answer.audit import append as audit_append
+from qa.answer.audit import record as audit_record
+from qa.answer.pipeline import Parts
+from qa.answer.request import AskRequest
+from qa.answer.validate import (
     MAX_QUESTION_CHARS,
     check_mode,
-    check_names,
     check_question,
     check_text,
     make_filters,
 )
-from qa.when import as_of_date, time_window
+from qa.errors import BadFilter
+from qa.retrieval.hybrid import HybridRetriever
+from qa.retrieval.rerank import CrossEncoderReranker, Reranker, default_reranker
+from qa.settings import RetrievalSettings, Settings, describe
+from qa.timing import measure
+from qa.types import Answer
 
 
 class Assistant:
@@ -49,19 +46,25 @@ class Assistant:
     and it is re-opened automatically when another process publishes a new version.
     """
 
-    def __init__(self, settings: Settings | None = None, *, home: str | Path | None = None, **overrides: Any):
+    def __init__(self, settings: Settings | None = None, *, home: str | Path | None = None,
+                 embedder: Embedder | None = None, reranker: Reranker | None = None, llm=None, **overrides: Any):
+        """``embedder``, ``reranker``, ``llm``: parts to use instead of building them from the settings
+        (an embedder of the same model as the index; a ``Reranker``; a ``qa.llm.client.LLM``). A
+        mapping given as ``llm`` is the ``llm`` settings group, as every other group's keyword is."""
+        if isinstance(llm, Mapping):
+            overrides["llm"], llm = llm, None
         if settings is None:
             settings = Settings.load(**({"home": home} if home else {}), **overrides)
         elif home or overrides:
             settings = settings.with_(**({"home": str(home)} if home else {}), **overrides)
         self.settings = settings
         self.paths = Paths(settings.home)
-        self._embedder: Embedder | None = None
-        self._reranker: Reranker | None = None
+        self._embedder: Embedder | None = embedder
+        self._reranker: Reranker | None = reranker
         self._snap: IndexSnapshot | None = None
         self._snap_key: tuple | None = None
         self._lock = threading.RLock()
-        self._llm = None
+        self._llm = llm
 
     # ----- components -----
     @property
@@ -81,15 +84,20 @@ class Assistant:
                 self._reranker = default_reranker(r.rerank_weight, r.rerank_tokens)
         return self._reranker
 
+    @reranker.setter
+    def reranker(self, reranker: Reranker | None) -> None:
+        """Use another reranker from the next question on (a paired benchmark switches them)."""
+        self._reranker = reranker
+
     @property
     def llm(self):
-        """The configured language model (``qa.llm.LLM``), or None when none is configured.
+        """The configured language model (``qa.llm.client.LLM``), or None when none is configured.
 
         Raises:
             LLMUnavailable: its client library is missing or the settings cannot work.
         """
         if self._llm is None and self.settings.llm.configured:
-            from qa.llm import LLM
+            from qa.llm.client import LLM
 
             with self._lock:
                 if self._llm is None:
@@ -146,42 +154,43 @@ class Assistant:
     ) -> Answer:
         """Answer ``question`` from the indexed articles, citing the passages used.
 
-        Args:
-            k: passages to consider (default: settings.retrieval.k).
-            sources: only these outlets; since/until: ISO dates, inclusive.
-            searched: the query actually searched (a follow-up rewritten from the chat history).
-            as_of: the day the question is asked (default today): "this week", "yesterday",
-                "recently" in the question are read relative to it (see ``qa.when``).
-            speakers: quote only sentences attributed to one of these sources (a name or part of it:
-                "al-Abdi", "ANHA"); leanings: only sources with one of these stated leanings ("pro-Kurdish").
-            corroborate: find other articles' reports of each cited claim (default:
-                settings.answer.corroboration); see ``qa.corroborate``.
-            mode: ``extractive`` (quoted sentences) or ``llm`` (written by the configured LLM, each
-                sentence verified against the evidence it cites; quoted, with a notice, when no LLM
-                is configured or it fails). Default: settings.answer.mode.
-            history: earlier ``(question, answer text)`` turns, oldest first: in llm mode the prompt
-                repeats the last few, and a follow-up is rewritten by the LLM into the searched query.
-            on_token: llm mode: called with each piece of text as the model writes it (streaming).
-            retrieval: per-call overrides of ``RetrievalSettings`` (e.g. ``rerank=False``).
+        The keywords are those of ``AskRequest`` (``qa.answer.request``), which checks them;
+        ``retrieval`` holds per-call overrides of ``RetrievalSettings`` (e.g. ``rerank=False``).
+        ``on_token``: llm mode: called with each piece of text as the model writes it (streaming).
 
         Raises:
             BadQuestion, BadFilter, IndexNotFound, IndexCorrupt, ModelMismatch.
         """
-        question = check_question(question)
-        speakers, leanings = check_names("speakers", speakers), check_names("leanings", leanings)
-        mode = check_mode(mode or self.settings.answer.mode)
+        request = AskRequest.build(question, k=k, sources=sources, since=since, until=until, as_of=as_of,
+                                   speakers=speakers, leanings=leanings, corroborate=corroborate, mode=mode,
+                                   history=history, searched=searched, retrieval=retrieval)
+        return self.answer(request, on_token=on_token)
+
+    def answer(self, request: AskRequest, on_token: Callable[[str], None] | None = None) -> Answer:
+        """The answer to a checked request (see ``ask``).
+
+        In llm mode the answer is written by the configured LLM, each sentence verified against the
+        evidence it cites (quoted, with a notice, when no LLM is configured or it fails); the prompt
+        repeats the last ``llm.history_turns`` turns, and a follow-up is rewritten by the LLM into the
+        searched query.
+        """
+        mode = request.mode or check_mode(self.settings.answer.mode)
         turns = self.settings.llm.history_turns
-        history = [(str(q), str(a)) for q, a in (history or [])]
-        history = history[-turns:] if turns else []
+        history = list(request.history[-turns:]) if turns else []
+        opts = self._options(request.k, dict(request.retrieval))
         t0 = time.perf_counter()
         llm, notice = (self._llm_or_notice() if mode == "llm" else (None, None))
+        searched = request.searched
         with measure() as stages:
             if llm is not None and not searched and history and self.settings.llm.rewrite_followups:
-                searched = self._rewrite(llm, question, history)
-            query = check_question(searched) if searched else question
-            answer, hits, filters, window, snap, written = self._answer(
-                question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval,
-                llm, history, on_token)
+                from qa.llm.rewrite import rewrite_followup
+
+                searched = rewrite_followup(llm, request.question, history)
+            query = check_question(searched) if searched else request.question
+            snap = self.snapshot()
+            parts = Parts(self.settings, self.embedder, self.reranker, snap)
+            answer, hits, filters, window, written = pipeline.answer(parts, request, query, opts, llm, history,
+                                                                     on_token)
         if mode == "llm":
             answer = replace(answer, model=llm.name if llm else None,
                              notice=(written.notice if written else notice), mode="llm" if any(
@@ -190,7 +199,7 @@ class Assistant:
         answer = replace(
             answer,
             index_version=snap.manifest.digest,
-            timings=_timings(stages, (time.perf_counter() - t0) * 1000),
+            timings=pipeline.timings(stages, (time.perf_counter() - t0) * 1000),
             # reported when it changed something: some retrieved passage is from that window
             time_window=(window[0].isoformat(), window[1].isoformat())
             if window and any(h.scores.get("in_window") for h in hits) else None,
@@ -200,7 +209,7 @@ class Assistant:
 
     def _llm_or_notice(self):
         """The LLM, or (None, why the answer is quoted)."""
-        from qa.llm import LLMUnavailable
+        from qa.llm.client import LLMUnavailable
 
         try:
             llm = self.llm
@@ -210,106 +219,23 @@ class Assistant:
             return None, "No language model is configured (settings llm.url / QA_LLM_URL); showing quoted sentences."
         return llm, None
 
-    def _rewrite(self, llm, question: str, history: list[tuple[str, str]]) -> str | None:
-        """A follow-up rewritten by the LLM from the history; the word-based rewrite if it fails."""
-        from qa.chat import needs_context, rewrite
-        from qa.llm import LLMUnavailable
-        from qa.written import clean_rewrite, rewrite_messages
-
-        if not needs_context(question):
-            return None
-        try:
-            with stage("llm_rewrite"):
-                new = clean_rewrite(llm.complete(rewrite_messages(question, history)), question)
-        except LLMUnavailable:
-            new = rewrite(question, [q for q, _ in history])
-        return new if new != question else None
-
-    def _answer(self, question, query, k, sources, since, until, as_of, speakers, leanings, corroborate, retrieval,
-                llm=None, history=(), on_token=None):
-        from qa.corroborate import is_corroboration_question, topic
-
-        asked = query
-        if is_corroboration_question(question):  # search for what the reports are about, not for talk of outlets
-            query = topic(query)
-        opts = self._options(k, retrieval)
-        if (speakers or leanings) and k is None:  # only some sentences may be quoted: look at more passages
-            opts = opts.model_copy(update={"k": max(opts.k, 20)})
-        filters = make_filters(sources, since, until)
-        snap = self.snapshot()
-        window = _window(asked, as_of, opts)
-        with stage("encode"):
-            qv = self.embedder.embed_query(query)  # once: retrieval and answer composition both use it
-        hits = HybridRetriever(self.embedder, self.reranker).retrieve(snap, query, opts, filters, window, qv)
-        writer = None
-        if llm is not None:
-            from qa.written import LLMWriter
-
-            writer = LLMWriter(llm, self.embedder, self.settings.llm, self.settings.answer.max_sentences,
-                               history, on_token)
-        with stage("compose" if writer is None else "llm", group=writer is not None):
-            answer = self._compose(question, query, hits, snap, qv, as_of, speakers, leanings, writer, asked)
-        if self.settings.answer.corroboration if corroborate is None else corroborate:
-            with stage("corroboration", group=True):
-                answer = self._corroborate(question, answer, snap, (query, opts, filters, window, qv))
-        return answer, hits, filters, window, snap, (writer.result if writer else None)
-
-    def _compose(self, question, query, hits, snap, qv, as_of, speakers, leanings, writer=None, asked=None) -> Answer:
-        asked = asked or query  # the named sources and days of the question as asked ("according to CNN")
-        s = self.settings.answer
-        if writer is not None:  # the model reads more evidence than a quoted answer shows
-            s = s.model_copy(update={"max_sentences": self.settings.llm.evidence, "score_ratio": min(s.score_ratio, 0.5)})
-        return compose(
-            question, hits, self.embedder, s, writer=writer, terms=TermWeights(snap),
-            passage_vectors=snap.vectors([h.passage.pid for h in hits]) if hits else None,
-            searched=query if query != question else None, query_vector=qv,
-            annotators=(AttributionAnnotator(snap.attributions), DatingAnnotator()),
-            keep=keep_attributed(speakers, leanings),
-            prefer=combine(prefer_named(asked, self.settings.answer.source_weight, asked_for=bool(speakers or leanings)),
-                           prefer_dated(asked, _as_of(as_of), self.settings.answer.event_weight)),
-        )
-
-    def _corroborate(self, question: str, answer: Answer, snap: IndexSnapshot, search=None) -> Answer:
-        """Each cited claim with its corroboration; a question about which outlets reported something,
-        or whether their figures agree, is answered from it and from each other article's best answer
-        to the question (``search``: its query, options, filters, window and vector; each report and
-        figure cited)."""
-        from qa.corroborate import Corroborator, corroboration_claims, is_corroboration_question
-        from qa.render import render
-
-        if not answer.citations or not self.settings.answer.corroboration_claims:
-            return answer
-        corr = Corroborator(snap, self.embedder, self.settings.answer)
-        cites = corr.citations(answer.citations)
-        answer = replace(answer, citations=cites)
-        if not is_corroboration_question(question) or any(c.how == "generated" for c in answer.claims):
-            return answer
-        reports = corr.question_reports(question, answer.claims, *search) if search else []
-        claims = corroboration_claims(question, answer.claims, cites, corr.found, reports=reports)
-        if len(claims) == len(answer.claims):
-            return answer
-        found = {(c.article_id, c.start, c.end): c.corroboration for c in cites}
-        new = render(question, claims, answer.searched)
-        return replace(new, citations=tuple(replace(c, corroboration=found.get((c.article_id, c.start, c.end)))
-                                            for c in new.citations))
-
     def stance(self, claim: str, text: str) -> dict:
         """The stance of ``text`` toward ``claim``: ``{"stance": supports | disputes | discusses |
         unrelated, "score", "related", "sentence": [start, end] of the text's nearest sentence,
-        "reasons", "conflicts"}`` (see ``qa.stance``)."""
-        from qa.stance import StanceScorer
+        "reasons", "conflicts"}`` (see ``qa.analysis.stance``)."""
+        from qa.analysis.stance import StanceScorer
 
         claim, text = check_question(claim), check_text(text)
         return StanceScorer(self.embedder, self.settings.answer.stance_model).stance(claim, text).to_dict()
 
     def timeline(self, query: str, *, since: str | None = None, until: str | None = None, dates: int = 10,
                  per_date: int = 3, sources: Iterable[str] | None = None, passages: int = 60) -> dict:
-        """The dated events about ``query`` across the indexed articles (see ``qa.timeline``).
+        """The dated events about ``query`` across the indexed articles (see ``qa.analysis.timeline``).
 
         since/until bound the events' days (ISO, inclusive); dates: how many days; per_date: events a
         day; passages: how many of the query's passages are read (more for a long timeline).
         """
-        from qa.timeline import TimelineOptions, build
+        from qa.analysis.timeline import TimelineOptions, build
 
         query = check_question(query)
         f = make_filters(sources, since, until)
@@ -318,7 +244,8 @@ class Assistant:
                 raise BadFilter(f"{name} must be an integer from 1 to {top}, got {n!r}")
         opts = TimelineOptions(dates=dates, per_date=per_date, passages=passages,
                                since=f.since if f else None, until=f.until if f else None)
-        return build(self, query, opts, sources=f.sources if f else None)
+        return build(HybridRetriever(self.embedder), self.snapshot(), query, opts, self.settings.retrieval,
+                     self.settings.answer, sources=f.sources if f else None)
 
     def retrieve(
         self, query: str, *, k: int | None = None, sources=None, since=None, until=None, as_of=None, **retrieval: Any
@@ -328,7 +255,7 @@ class Assistant:
         opts = self._options(k, retrieval)
         filters = make_filters(sources, since, until)
         return HybridRetriever(self.embedder, self.reranker).retrieve(
-            self.snapshot(), query, opts, filters, _window(query, as_of, opts))
+            self.snapshot(), query, opts, filters, pipeline.window_for(query, as_of, opts))
 
     def _options(self, k: int | None, overrides: dict) -> RetrievalSettings:
         data = self.settings.retrieval.model_dump()
@@ -393,7 +320,7 @@ class Assistant:
 
     def outlets(self) -> list[dict]:
         """Outlet profiles: what the articles (and ``outlets.yaml`` in the data home) say about outlets."""
-        from qa.outlets import collect
+        from qa.analysis.outlets import collect
 
         return [p.to_dict() for p in collect(self.snapshot(), self.paths.home / "outlets.yaml")]
 
@@ -423,38 +350,10 @@ class Assistant:
             snap.close()
 
     def as_retriever(self, **kwargs: Any):
-        """A llama-index ``BaseRetriever`` over this index (see ``qa.llama``)."""
-        from qa.llama import QARetriever
+        """A llama-index ``BaseRetriever`` over this index (see ``qa.retrieval.llama_index``)."""
+        from qa.retrieval.llama_index import QARetriever
 
         return QARetriever(self, **kwargs)
-
-
-RETRIEVE_STAGES = ("encode", "dense", "bm25", "fusion", "rerank")
-
-
-def _timings(stages: dict[str, float], wall_ms: float) -> dict:
-    """The per-stage times (ms, exclusive) and the three totals earlier releases reported."""
-    def total(names) -> float:
-        return round(sum(v for k, v in stages.items() if k in names), 1)
-
-    corr = [k for k in stages if k == "corroboration" or k.startswith("corroboration/")]
-    return {"retrieve_ms": total(RETRIEVE_STAGES), "compose_ms": total(set(stages) - set(RETRIEVE_STAGES) - set(corr)),
-            "corroborate_ms": total(corr), "total_ms": round(wall_ms, 1),
-            "stages": {k: round(v, 2) for k, v in stages.items()}}
-
-
-def _as_of(as_of: Any) -> date:
-    try:
-        return as_of_date(as_of)
-    except (TypeError, ValueError) as exc:
-        raise BadFilter(str(exc)) from None
-
-
-def _window(query: str, as_of: Any, opts: RetrievalSettings):
-    day = _as_of(as_of)  # checked even when the time stage is off
-    if opts.time_boost <= 0:
-        return None
-    return time_window(query, day, opts.recent_days)
 
 
 _default: Assistant | None = None
@@ -484,9 +383,9 @@ def ask(
     history: Iterable[tuple[str, str]] | None = None,
 ) -> Answer:
     """Answer ``question`` from the index in the default data home (``QA_HOME``)."""
-    return default_assistant().ask(question, k=k, sources=sources, since=since, until=until, as_of=as_of,
-                                   speakers=speakers, leanings=leanings, corroborate=corroborate, mode=mode,
-                                   history=history)
+    return default_assistant().answer(AskRequest.build(
+        question, k=k, sources=sources, since=since, until=until, as_of=as_of, speakers=speakers, leanings=leanings,
+        corroborate=corroborate, mode=mode, history=history))
 
 
-__all__ = ["MAX_QUESTION_CHARS", "Assistant", "Filters", "ask", "check_question", "make_filters"]
+__all__ = ["MAX_QUESTION_CHARS", "AskRequest", "Assistant", "Filters", "ask", "check_question", "make_filters"]

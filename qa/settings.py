@@ -35,7 +35,7 @@ class RetrievalSettings(Group):
     rerank_depth: int = Field(12, gt=0, description="fused candidates the reranker re-scores (with rerank_tokens and rerank_weight chosen on questions training held out: bench/rerank_depth.py)")
     rerank_tokens: int = Field(96, ge=32, le=512, description="wordpieces the reranker reads per candidate, the question included")
     rerank_window: Literal["passage", "sentences"] = Field("sentences", description="what the reranker reads: the passage's start, or its title and the sentences sharing the most keywords with the question")
-    rerank_margin: float = Field(0.2, ge=0, le=1, description="skip reranking when the best fused candidate leads the second by at least this much (0.2 skips 52% of SQuADShifts and 27% of RealTimeQA questions with the same Recall@5 and MRR@10 as always reranking: bench/results/rerank_margin_*.json); 0: always rerank")
+    rerank_margin: float = Field(0.2, ge=0, le=1, description="skip reranking when the best fused candidate leads the second by at least this much (chosen with bench/rerank_margin.py: the same Recall@5 and MRR@10 as always reranking); 0: always rerank")
     rerank_weight: float = Field(0.6, ge=0, le=1, description="built-in reranker: weight of its score against the fusion score")
 
     @model_validator(mode="after")
@@ -80,10 +80,10 @@ class LLMSettings(Group):
     context_window: int = Field(4096, ge=512, description="the model's context, in tokens")
     evidence: int = Field(8, gt=0, le=30, description="evidence sentences the prompt numbers for the model")
     history_turns: int = Field(3, ge=0, le=20, description="recent chat turns the prompt repeats")
-    min_meaning: float = Field(0.30, ge=0, le=1, description="a written sentence whose cosine to every sentence it cites is below this is dropped (measured on ../shared/train: keeps 95% of supported statements, rejects 61% of same-topic sentences; bench/written.py --calibrate)")
-    min_words: float = Field(0.22, ge=0, le=1, description="a written sentence of whose content words less than this share occur in the sentence it cites is dropped (measured on ../shared/train: keeps 95% of supported statements, rejects 86% of same-topic sentences; bench/written.py --calibrate)")
+    min_meaning: float = Field(0.30, ge=0, le=1, description="a written sentence whose cosine to every sentence it cites is below this is dropped (chosen on training question-answer statements, no evaluation data: bench/written.py --calibrate)")
+    min_words: float = Field(0.22, ge=0, le=1, description="a written sentence of whose content words less than this share occur in the sentence it cites is dropped (chosen on training question-answer statements, no evaluation data: bench/written.py --calibrate)")
     new_words: bool = Field(True, description="drop a written sentence with a content word that neither the evidence it cites nor the question has (a choice the question offers, 'X or Y', only where the evidence has it); false: the other checks only (markers, numbers, names and dates, min_words, min_meaning)")
-    relations: bool = Field(True, description="drop a written sentence whose words its evidence does not put together as it does (qa.relations): a name beside other words than in the evidence, a verb with another subject, two cited sentences' names joined into one fact, a hedge, negation or 'more than' left out; rules of the parse, no model")
+    relations: bool = Field(True, description="drop a written sentence whose words its evidence does not put together as it does (qa.llm.relations): a name beside other words than in the evidence, a verb with another subject, two cited sentences' names joined into one fact, a hedge, negation or 'more than' left out; rules of the parse, no model")
     judge: bool = Field(True, description="ask the model afresh, with only the cited evidence, whether each sentence that passed the other checks is supported; a no (or no clear answer) drops it. Catches a true name in a false relation, which word checks cannot; one short request a kept sentence")
     rewrite_followups: bool = Field(True, description="let the LLM rewrite a follow-up question from the chat history into the searched query")
 

@@ -35,7 +35,7 @@ class Evidence:
     score: float = 0.0  # the score it was selected by
     scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)  # how it was found
     attribution: dict | None = field(default=None, compare=False, hash=False)  # who the article says is speaking
-    event: dict | None = field(default=None, compare=False, hash=False)  # the day it describes (qa.dating)
+    event: dict | None = field(default=None, compare=False, hash=False)  # the day it describes (qa.analysis.event_dates)
 
     @classmethod
     def from_hit(cls, hit: Hit, start: int, end: int, score: float, **scores: float) -> Evidence:
@@ -81,7 +81,7 @@ class Citation:
     attribution: dict | None = field(default=None, compare=False, hash=False)  # who the article says is speaking
     event_date: str | None = field(default=None, compare=False, hash=False)  # the day the quote describes
     dated_by: str | None = field(default=None, compare=False, hash=False)  # explicit | relative | published
-    corroboration: dict | None = field(default=None, compare=False, hash=False)  # other articles' reports (qa.corroborate)
+    corroboration: dict | None = field(default=None, compare=False, hash=False)  # other articles' reports (qa.analysis.corroboration)
 
     @classmethod
     def of(cls, marker: int, e: Evidence) -> Citation:
@@ -161,55 +161,7 @@ class Answer:
         return out
 
     def to_markdown(self) -> str:
-        """The answer and its numbered sources, for reading or export."""
-        lines = [f"**Q:** {_md_escape(self.question)}", ""]
-        if self.searched and self.searched != self.question:
-            lines += [f"_Searched for: {_md_escape(self.searched)}_", ""]
-        if self.time_window:
-            lines += [f"_Preferring articles published {self.time_window[0]} to {self.time_window[1]}_", ""]
-        if self.notice:
-            lines += [f"_{_md_escape(self.notice)}_", ""]
-        lines += [_md_escape(self.text), ""]
-        if self.unsupported:
-            lines += ["**Not supported by the evidence (left out)**", ""]
-            lines += [f"- {_md_escape(u['text'])} ({_md_escape(u['reason'])})" for u in self.unsupported]
-            lines.append("")
-        cites = self.citations or self.closest
-        if cites:
-            lines.append("**Sources**" if self.citations else "**Closest passages (they do not answer the question)**")
-            lines.append("")
-            for c in cites:
-                meta = ", ".join(x for x in (_md_escape(c.source), c.date or "") if x)
-                head = f"[{c.marker}] {_md_escape(c.title)}" + (f" ({meta})" if meta else "")
-                if c.url:
-                    head += f" <{c.url}>" if c.url.startswith(("http://", "https://")) else f" {_md_escape(c.url)}"
-                lines.append(head)
-                lines.append(f"> {_md_escape(c.quote)}")
-                who = who_says(c.attribution)
-                if who:
-                    lines.append(f"> — {_md_escape(who)}")
-                lines.append(f"> (article `{c.article_id}`, characters {c.start}–{c.end})")
-                lines.append("")
-        return "\n".join(lines).rstrip() + "\n"
+        """The answer and its numbered sources, for reading or export (``qa.answer.markdown``)."""
+        from qa.answer.markdown import answer_markdown
 
-
-def who_says(a: dict | None, outlet: str = "") -> str:
-    """Who an attribution says is speaking, for a reader: "according to: Khalid Iskef (the Lebanese
-    pro-regime news channel Al-Mayadeen; pro-regime)", "quoted: …", or "Syria Direct's own reporting";
-    "" when there is no attribution (or no outlet to name)."""
-    if not a:
-        return ""
-    if a.get("kind") == "unattributed":
-        carrier = a.get("carrier") or outlet
-        return f"{carrier}'s own reporting" if carrier else ""
-    who = a.get("speaker") or (a.get("source") or {}).get("text") or ""
-    more = "; ".join(x for x in (a.get("affiliation") or a.get("role"), a.get("leaning")) if x)
-    return f"{'quoted' if a.get('kind') == 'direct' else 'according to'}: {who}" + (f" ({more})" if more else "")
-
-
-_MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()<>#+!|~"})
-
-
-def _md_escape(s: str) -> str:
-    """Make article text literal in Markdown (no links, images or HTML from the source)."""
-    return " ".join(s.split("\n")).translate(_MD_SPECIAL)
+        return answer_markdown(self)

@@ -50,8 +50,7 @@ def sample_home(tmp_path_factory, embedder):
     from qa import Assistant
 
     home = tmp_path_factory.mktemp("sample-home")
-    a = Assistant(home=home)
-    a._embedder = embedder
+    a = Assistant(home=home, embedder=embedder)
     report = a.ingest(SAMPLE)
     assert report.added == 3
     return home
@@ -64,8 +63,7 @@ def sample(sample_home, embedder):
     Asking appends to its audit log; a test that reads the audit log uses a ``fresh`` home."""
     from qa import Assistant
 
-    a = Assistant(home=sample_home)
-    a._embedder = embedder
+    a = Assistant(home=sample_home, embedder=embedder)
     return a
 
 
@@ -75,8 +73,7 @@ def copy_of(home: Path, dst: Path, embedder):
 
     shutil.copytree(home, dst)
     (dst / "audit.jsonl").unlink(missing_ok=True)
-    a = Assistant(home=dst)
-    a._embedder = embedder
+    a = Assistant(home=dst, embedder=embedder)
     return a
 
 
@@ -86,8 +83,7 @@ def fresh(tmp_path, embedder):
     from qa import Assistant
 
     def make(**overrides):
-        a = Assistant(home=tmp_path / "home", **overrides)
-        a._embedder = embedder
+        a = Assistant(home=tmp_path / "home", **overrides, embedder=embedder)
         return a
 
     return make

@@ -17,7 +17,7 @@ from index.settings import DEFAULT_ALIASES, DEFAULT_MODEL, MAX_SEQ
 class Embedder(ABC):
     """Turns texts into L2-normalised float32 vectors.
 
-    Every backend passes the same contract suite (``tests/test_embedders.py``): ``embed`` gives
+    Every backend passes the same contract suite (``tests/index/test_embedders.py``): ``embed`` gives
     ``(n, dim)`` unit vectors, ``embed_query`` and ``embed_light`` agree with ``embed``, and
     ``count_tokens`` counts wordpieces without the special tokens.
     """
@@ -91,6 +91,20 @@ def resolve_model(name: str) -> tuple[str, str]:
     if p.exists():
         return str(p.resolve()), str(p.resolve())
     return name, name
+
+
+_DOWNLOADS = {"1", "true", "yes"}
+
+
+def offline_defaults() -> None:
+    """Model hubs off unless the user opts in (``QA_EMBED_ALLOW_DOWNLOADS=1``), so that a mistake fails
+    at once instead of hanging on a network that is not there; tokenizers on one thread (the
+    encoders share the cores themselves). A variable the user set is kept. Called where a model
+    library is first imported and by the entry points (``qa`` and the server), never at import."""
+    if os.environ.get("QA_EMBED_ALLOW_DOWNLOADS", "").lower() not in _DOWNLOADS:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def offline() -> bool:

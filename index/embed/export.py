@@ -90,11 +90,11 @@ def int8_model_file(target: Path) -> Path:
 
 
 def quantize_query_model(target: Path) -> Path | None:
-    """Make the int8 copy of an fp32 export once (about 2 s): weights int8 per output channel.
+    """Make the int8 copy of an fp32 export once: weights int8 per output channel.
 
     Used for answer and corroboration sentences, which are only compared with each other and with
-    the question: 2.2x faster than fp32 on a CPU with int8 dot products (VNNI), cosine to fp32 0.99
-    (at least 0.968 on 1,500 news sentences). None when there is no export or quantizing fails.
+    the question: faster than fp32 on a CPU with int8 dot products (VNNI), nearly the same vectors
+    (bench/README.md). None when there is no export or quantizing fails.
     """
     out = int8_model_file(target)
     if out.exists():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed.base import Embedder
+from index.embed.base import Embedder, offline_defaults
 from index.parallel import run_each, share_work
 from index.settings import DEFAULT_ALIASES, DEFAULT_MODEL, MAX_SEQ
 
@@ -53,6 +53,7 @@ class OnnxEncoder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Wordpieces of each text without special tokens, however long (the chunker must see the true length)."""
         if self._counter is None:  # a tokenizer of its own: the encoding one truncates and pads
+            offline_defaults()
             from tokenizers import Tokenizer
 
             self._counter = Tokenizer.from_file(str(self._tokenizer_file))
@@ -62,11 +63,10 @@ class OnnxEncoder:
 
 
 class OnnxInt8Embedder(Embedder):
-    """The default model as int8 ONNX (cosine ~0.98-0.999 to fp32).
+    """The default model as int8 ONNX (nearly the same vectors as fp32).
 
-    Faster than fp32 only where the CPU has int8 dot-product instructions (VNNI): 1.8x on such
-    machines, but 0.8-1.0x on the 2-core AMD EPYC the benchmarks ran on, so it is not the default.
-    On RealTimeQA it cost 0.0 points of hybrid Recall@5 and 0.6 of dense-only Recall@5.
+    Faster than fp32 only where the CPU has int8 dot-product instructions (VNNI), so it is not the
+    default; its speed and retrieval cost are measured in bench/README.md (``embed_backends.json``).
     """
 
     backend = "onnx-int8"
@@ -113,6 +113,7 @@ class OnnxInt8Embedder(Embedder):
 
 def onnx_session(model: Path, tokenizer: Path, threads: int | None, max_length: int = MAX_SEQ, strategy: str = "longest_first"):
     """An onnxruntime CPU session and a padding, truncating fast tokenizer for it."""
+    offline_defaults()
     import onnxruntime as ort
     from tokenizers import Tokenizer
 

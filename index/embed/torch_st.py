@@ -9,7 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed.base import Embedder, default_query_threads, offline, resolve_model
+from index.embed.base import (
+    Embedder,
+    default_query_threads,
+    offline,
+    offline_defaults,
+    resolve_model,
+)
 from index.embed.export import export_query_model, quantize_query_model, query_model_file
 from index.embed.onnx import OnnxEncoder
 from index.errors import ModelError
@@ -42,6 +48,7 @@ class SentenceTransformerEmbedder(Embedder):
         return self._model
 
     def _load(self):
+        offline_defaults()
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
@@ -105,8 +112,8 @@ class SentenceTransformerEmbedder(Embedder):
         int8 = self._int8_session() if self.sentence_int8 and texts else None
         if int8 is not None:
             # one sentence a pass: int8 activations are scaled per batch, so a sentence's vector would
-            # depend on its companions (and on what the cache already held); one intra-op thread (as
-            # fast here), the sentences shared with a helper thread on the other core
+            # depend on its companions (and on what the cache already held); one intra-op thread, the
+            # sentences shared with a helper thread on the other core
             return int8.encode(texts, batch_size=1, parallel=True)
         return self.embed_light(texts)
 

@@ -1,0 +1,2 @@
+"""Across articles: who says so (attribution at question time), outlet profiles, corroboration and
+stance, the day each sentence describes, and timelines."""

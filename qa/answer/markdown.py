@@ -1,0 +1,58 @@
+"""An answer as Markdown (``Answer.to_markdown``) and who a citation says is speaking, for a reader."""
+
+from __future__ import annotations
+
+
+def answer_markdown(answer) -> str:
+    """An ``Answer`` and its numbered sources in Markdown, article text made literal."""
+    lines = [f"**Q:** {_md_escape(answer.question)}", ""]
+    if answer.searched and answer.searched != answer.question:
+        lines += [f"_Searched for: {_md_escape(answer.searched)}_", ""]
+    if answer.time_window:
+        lines += [f"_Preferring articles published {answer.time_window[0]} to {answer.time_window[1]}_", ""]
+    if answer.notice:
+        lines += [f"_{_md_escape(answer.notice)}_", ""]
+    lines += [_md_escape(answer.text), ""]
+    if answer.unsupported:
+        lines += ["**Not supported by the evidence (left out)**", ""]
+        lines += [f"- {_md_escape(u['text'])} ({_md_escape(u['reason'])})" for u in answer.unsupported]
+        lines.append("")
+    cites = answer.citations or answer.closest
+    if cites:
+        lines.append("**Sources**" if answer.citations else "**Closest passages (they do not answer the question)**")
+        lines.append("")
+        for c in cites:
+            meta = ", ".join(x for x in (_md_escape(c.source), c.date or "") if x)
+            head = f"[{c.marker}] {_md_escape(c.title)}" + (f" ({meta})" if meta else "")
+            if c.url:
+                head += f" <{c.url}>" if c.url.startswith(("http://", "https://")) else f" {_md_escape(c.url)}"
+            lines.append(head)
+            lines.append(f"> {_md_escape(c.quote)}")
+            who = who_says(c.attribution)
+            if who:
+                lines.append(f"> — {_md_escape(who)}")
+            lines.append(f"> (article `{c.article_id}`, characters {c.start}–{c.end})")
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def who_says(a: dict | None, outlet: str = "") -> str:
+    """Who an attribution says is speaking, for a reader: "according to: Khalid Iskef (the Lebanese
+    pro-regime news channel Al-Mayadeen; pro-regime)", "quoted: …", or "Syria Direct's own reporting";
+    "" when there is no attribution (or no outlet to name)."""
+    if not a:
+        return ""
+    if a.get("kind") == "unattributed":
+        carrier = a.get("carrier") or outlet
+        return f"{carrier}'s own reporting" if carrier else ""
+    who = a.get("speaker") or (a.get("source") or {}).get("text") or ""
+    more = "; ".join(x for x in (a.get("affiliation") or a.get("role"), a.get("leaning")) if x)
+    return f"{'quoted' if a.get('kind') == 'direct' else 'according to'}: {who}" + (f" ({more})" if more else "")
+
+
+_MD_SPECIAL = str.maketrans({ch: "\\" + ch for ch in "\\`*_{}[]()<>#+!|~"})
+
+
+def _md_escape(s: str) -> str:
+    """Make article text literal in Markdown (no links, images or HTML from the source)."""
+    return " ".join(s.split("\n")).translate(_MD_SPECIAL)

@@ -36,7 +36,7 @@ from index.embed.base import offline_defaults
 Label = Literal["supports", "disputes", "discusses", "unrelated"]
 FNC_LABELS: dict[str, str] = {"supports": "agree", "disputes": "disagree", "discusses": "discuss", "unrelated": "unrelated"}
 
-RELATED = 0.27  # relatedness at or above this: the text is about the claim (bench/stance.py --calibrate: same-topic negatives, 0.813 balanced accuracy)
+RELATED = 0.27  # relatedness at or above this: the text is about the claim (chosen by bench/stance.py --calibrate)
 CLOSE = 0.80  # a sentence this close to the claim, with no hedge, restates it
 MEANING = 0.6  # weight of the cosine in ``relatedness`` (names and numbers 0.2, words 0.2)
 TOP_SENTENCES = 3  # the text's sentences read for cues: the ones nearest the claim

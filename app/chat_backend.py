@@ -11,15 +11,14 @@ import shutil
 import tempfile
 import threading
 import weakref
-from dataclasses import replace
 from pathlib import Path
 
 from app.html import answer_html, error_html, sources_html
 from app.uploads import accept
 from qa.answer.request import AskRequest
 from qa.assistant import Assistant
-from qa.conversation import Conversation, rewrite
-from qa.errors import USER_ERRORS, BadFilter, IndexNotFound
+from qa.conversation import Conversation
+from qa.errors import USER_ERRORS, BadFilter, BadQuestion, IndexNotFound
 
 log = logging.getLogger("analyst-qa.web")
 
@@ -64,12 +63,7 @@ class ChatBackend:
                 question, sources=sources or None, since=since or None, until=until or None, as_of=as_of or None,
                 speakers=_names(speakers), leanings=_names(leanings), mode=mode or None,
                 history=[(t.question, t.text) for t in conv.turns])
-            q = request.question
-            llm_rewrites = mode == "llm" and self.assistant.settings.llm.configured
-            searched = None if llm_rewrites else rewrite(q, conv.searched_history())
-            if searched and searched != q:
-                request = replace(request, searched=searched)
-            answer = self.assistant.answer(request, on_token=on_token)
+            answer = self.assistant.answer(request, on_token=on_token)  # a follow-up is read with the history there
         except USER_ERRORS as exc:
             return conv, None, None, str(exc)
         except Exception as exc:  # noqa: BLE001 - never a traceback in the chat
@@ -100,12 +94,15 @@ class ChatBackend:
         yield "done", result[0]
 
     def api_ask(self, question, sources=None, since=None, until=None, as_of=None, speakers=None, leanings=None,
-                corroborate=None, mode=None) -> dict:
-        """The ``/ask`` and ``/api/ask`` APIs: ``Answer.to_dict()``, or ``{"error": message}``."""
+                corroborate=None, mode=None, history=None) -> dict:
+        """The ``/ask`` and ``/api/ask`` APIs: ``Answer.to_dict()``, or ``{"error": message}``.
+
+        ``history``: earlier turns, oldest first: questions, ``[question, answer]`` pairs or
+        ``{"question", "answer"}`` objects (a follow-up is read with them)."""
         return _or_error(lambda: self.assistant.answer(AskRequest.build(
             question, sources=sources or None, since=since or None, until=until or None, as_of=as_of or None,
             speakers=speakers or None, leanings=leanings or None, corroborate=corroborate,
-            mode=mode or None)).to_dict())
+            mode=mode or None, history=turns_of(history))).to_dict())
 
     def api_search(self, query, k=5, sources=None, since=None, until=None) -> dict:
         """The ``/search`` tool: ranked passages with their spans, or ``{"error": message}``."""
@@ -274,6 +271,22 @@ def _names(value) -> list[str] | None:
         return None
     parts = value.split(",") if isinstance(value, str) else list(value)
     return [p.strip() for p in parts if isinstance(p, str) and p.strip()] or None
+
+
+def turns_of(history) -> list[tuple[str, str]]:
+    """Earlier turns as ``(question, answer)`` pairs, from questions, pairs or ``{"question", "answer"}`` objects."""
+    out = []
+    for t in history or []:
+        if isinstance(t, str):
+            out.append((t, ""))
+        elif isinstance(t, dict) and isinstance(t.get("question"), str):
+            out.append((t["question"], str(t.get("answer") or "")))
+        elif isinstance(t, list | tuple) and len(t) == 2 and all(isinstance(x, str) for x in t):
+            out.append((t[0], t[1]))
+        else:
+            raise BadQuestion("history must be a list of earlier questions, [question, answer] pairs or "
+                              '{"question", "answer"} objects, oldest first')
+    return out
 
 
 def plain(q: str) -> str:

@@ -10,7 +10,7 @@ import html
 import re
 from urllib.parse import urlparse
 
-from qa.answer.markdown import who_says
+from qa.answer.markdown import filters_line, read_as_line, who_says
 from qa.types import Answer, Citation
 
 _MARKER = re.compile(r" \[(\d+)\]")
@@ -46,12 +46,15 @@ def answer_html(answer: Answer, turn: int) -> str:
         if answer.closest:
             body += '<p class="qa-note">The closest passages are listed beside the chat, marked as not answering.</p>'
     else:
-        text = _e(answer.text)
-        text = _MARKER.sub(
-            lambda m: f' <a class="qa-marker" href="#{source_id(turn, int(m.group(1)))}">[{m.group(1)}]</a>',
-            text,
-        )
-        body = f"<p>{text}</p>"
+        def linked(line: str) -> str:
+            return _MARKER.sub(
+                lambda m: f' <a class="qa-marker" href="#{source_id(turn, int(m.group(1)))}">[{m.group(1)}]</a>', _e(line))
+
+        lines = answer.text.split("\n")
+        if len(lines) > 1:  # a list (a dated timeline): one item a line
+            body = '<ul class="qa-list">' + "".join(f"<li>{linked(x)}</li>" for x in lines) + "</ul>"
+        else:
+            body = f"<p>{linked(answer.text)}</p>"
     if answer.notice:
         body = f'<p class="qa-note qa-notice">{_e(answer.notice)}</p>' + body
     if answer.unsupported:
@@ -59,6 +62,12 @@ def answer_html(answer: Answer, turn: int) -> str:
         body += f'<details class="qa-unsupported"><summary>{len(answer.unsupported)} written sentence(s) left out: not supported by the evidence they cite</summary><ul>{items}</ul></details>'
     if answer.mode == "llm" and answer.model:
         body += f'<p class="qa-searched">Written by {_e(answer.model)}; every sentence checked against the span it cites</p>'
+    read = read_as_line(answer.read_as)
+    if read:
+        body += f'<p class="qa-searched qa-read-as">{_e(read)}</p>'
+    active = filters_line(answer.filters)
+    if active:
+        body += f'<p class="qa-searched qa-filters">{_e(active)}</p>'
     if answer.searched and answer.searched != answer.question:
         body += f'<p class="qa-searched">Searched for: {_e(answer.searched)}</p>'
     if answer.time_window:
@@ -169,7 +178,7 @@ CSS = """
 .qa-passage { white-space: pre-wrap; margin-top: 4px; }
 .qa-passage mark { background: #fff3b0; padding: 0 1px; }
 .qa-error { color: #b42318; font-weight: 600; }
-.qa-marker { text-decoration: none; font-weight: 600; }
+.qa-marker { color: #0969da; text-decoration: underline; font-weight: 600; cursor: pointer; }
 .qa-corroboration { margin-top: 4px; font-size: 0.9em; }
 .qa-corroboration summary { cursor: pointer; color: #1f6f43; }
 .qa-stance { font-size: 0.8em; border-radius: 6px; padding: 0 5px; background: #e6f4ea; }

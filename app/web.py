@@ -35,7 +35,7 @@ def build(assistant: Assistant):
                 with gr.Column(scale=3):
                     chat = gr.Chatbot(label="Conversation", height=520, sanitize_html=True, elem_id="qa-chat")
                     with gr.Row():
-                        question = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="qa-question", max_length=2000)
+                        question = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="qa-question")  # no cut: a question over the limit is refused with a message
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     error = gr.HTML("", elem_id="qa-error")
                     llm_s = assistant.settings.llm
@@ -63,7 +63,7 @@ def build(assistant: Assistant):
         with gr.Tab("Timeline"):
             with gr.Row():
                 tl_query = gr.Textbox(placeholder="What the timeline is about, e.g. Al-Hasakah", show_label=False, scale=5,
-                                      elem_id="qa-timeline-query", max_length=2000)
+                                      elem_id="qa-timeline-query")
                 tl_go = gr.Button("Build timeline", variant="primary", scale=1, elem_id="qa-timeline-go")
             tl_out = gr.HTML("", elem_id="qa-timeline")
             tl_go.click(backend.timeline_html, [tl_query], [tl_out], api_visibility="private")
@@ -77,7 +77,8 @@ def build(assistant: Assistant):
             refresh_outlets.click(lambda: backend.outlets_table(), None, [outlets], api_visibility="private")
         with gr.Tab("Articles"):
             stats = gr.Markdown(backend.stats_text(), elem_id="qa-stats")
-            upload = gr.File(label="Upload articles (.txt .md .html .json .jsonl .pdf)", file_count="multiple", type="filepath", elem_id="qa-upload")
+            upload = gr.File(label=("Upload articles: .txt or .md (optional YAML front matter: id, title, source, date, url), "
+                                   ".html, .pdf, .json or .jsonl, optionally .gz (fields id, title, text, source, date, url)"), file_count="multiple", type="filepath", elem_id="qa-upload")
             upload_btn = gr.Button("Ingest uploaded files", variant="primary", elem_id="qa-ingest")
             upload_report = gr.Textbox(label="Ingest report", lines=4, interactive=False, elem_id="qa-upload-report")
             table = gr.Dataframe(value=backend.articles_table(), headers=ARTICLE_COLUMNS, interactive=False, wrap=True, elem_id="qa-articles")
@@ -121,7 +122,7 @@ def build(assistant: Assistant):
 
         def ask(question: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None,
                     as_of: str | None = None, speakers: list[str] | None = None, leanings: list[str] | None = None,
-                    mode: str | None = None) -> dict:
+                    mode: str | None = None, history: list[str] | None = None) -> dict:
             """Answer a question from the indexed articles, every sentence citing the exact span it comes from.
 
             Args:
@@ -133,12 +134,13 @@ def build(assistant: Assistant):
                 speakers: only sentences attributed to these sources (a name or part of it).
                 leanings: only sources with one of these stated leanings (e.g. pro-Kurdish).
                 mode: "extractive" (quoted sentences, the default) or "llm" (written by the configured LLM, each sentence verified).
+                history: the conversation's earlier questions, oldest first: a follow-up ("And what did the pro-Kurdish media report?") keeps their topic and filters.
 
             Returns:
                 Answer.to_dict(): text, citations (article_id, source, date, quote, start, end, attribution,
                 corroboration), not_found; or {"error": message}.
             """
-            return backend.api_ask(question, sources, since, until, as_of, speakers, leanings, mode=mode)
+            return backend.api_ask(question, sources, since, until, as_of, speakers, leanings, mode=mode, history=history)
 
         gr.api(ask, api_name="ask")
 

@@ -180,17 +180,14 @@ class Assistant:
         opts = self._options(request.k, dict(request.retrieval))
         t0 = time.perf_counter()
         llm, notice = (self._llm_or_notice() if mode == "llm" else (None, None))
-        searched = request.searched
         with measure() as stages:
-            if llm is not None and not searched and history and self.settings.llm.rewrite_followups:
-                from qa.llm.rewrite import rewrite_followup
-
-                searched = rewrite_followup(llm, request.question, history)
-            query = check_question(searched) if searched else request.question
             snap = self.snapshot()
+            turn, request, read_as = pipeline.read(request, history, snap.sources())
+            query = pipeline.query_for(request, turn, read_as, llm if self.settings.llm.rewrite_followups else None,
+                                       history)
             parts = Parts(self.settings, self.embedder, self.reranker, snap)
             answer, hits, filters, window, written = pipeline.answer(parts, request, query, opts, llm, history,
-                                                                     on_token)
+                                                                     on_token, turn=turn, read_as=read_as)
         if mode == "llm":
             answer = replace(answer, model=llm.name if llm else None,
                              notice=(written.notice if written else notice), mode="llm" if any(

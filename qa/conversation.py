@@ -1,36 +1,25 @@
-"""Conversations: follow-up questions rewritten from the history, and Markdown export.
+"""Conversations: follow-up questions read with the history, and Markdown export.
 
-Without a generative model, a follow-up is rewritten by rule: when it leans on the previous turn
-(a pronoun, an elliptic "Why?", or fewer than three content words), the content words of the
-previous searched question are added to it. The rewritten query is what gets searched; the
-question the analyst typed stays as asked.
+Without a generative model, a follow-up is read by rule: when it leans on the previous turn (a
+pronoun, an elliptic "Why?", or fewer than three content words), the content words of the previous
+searched question are added to it; when it names no topic at all ("And what did the pro-Kurdish
+media report?"), the previous turn's query is searched. A follow-up keeps the previous turn's
+filters taken from words (leaning, outlet, since) unless it names its own of that kind. The query
+is what gets searched; the question the analyst typed stays as asked.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from corpus.text.vocabulary import QUESTION_FILLER
+from qa.answer.reading import Reading, has_topic, question_words, read_question
 from qa.types import Answer
 
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
 _PRONOUNS = {"it", "its", "they", "them", "their", "he", "him", "his", "she", "her", "this", "that", "these", "those", "there", "then"}
 _ELLIPTIC = re.compile(r"^\s*(why|how|when|where|who|what|and|so|really|how come|what else|what about)\b", re.I)
-
-
-def content_words(text: str) -> list[str]:
-    """Words that carry meaning (not stop words), in order, without repeats."""
-    seen: set[str] = set()
-    out = []
-    for w in _WORD.findall(text):
-        word = w.strip("'’-")
-        low = word.lower()
-        if low and low not in QUESTION_FILLER and low not in seen:
-            seen.add(low)
-            out.append(word)
-    return out
 
 
 def needs_context(question: str) -> bool:
@@ -40,7 +29,7 @@ def needs_context(question: str) -> bool:
         return False
     if any(w in _PRONOUNS for w in words):
         return True
-    content = content_words(question)
+    content = question_words(question)
     return len(content) < 3 and bool(_ELLIPTIC.match(question)) or len(content) < 2
 
 
@@ -48,11 +37,42 @@ def rewrite(question: str, previous: list[str]) -> str:
     """The query to search for ``question`` given the earlier searched queries (oldest first)."""
     if not previous or not needs_context(question):
         return question
-    have = {w.lower() for w in content_words(question)}
-    extra = [w for w in content_words(previous[-1]) if w.lower() not in have]
+    have = {w.lower() for w in question_words(question)}
+    extra = [w for w in question_words(previous[-1]) if w.lower() not in have]
     if not extra:
         return question
     return f"{question.strip()} ({' '.join(extra)})"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One question as read in its conversation: its reading (filters carried over) and the query searched."""
+
+    question: str
+    reading: Reading
+    query: str
+    follow_up: bool = False  # it leaned on the turn before (its query or filters came from there)
+
+
+def read_turns(questions: list[str], outlets=(), as_of=None) -> list[Turn]:
+    """Each question of a conversation (oldest first, the current one last) read with the turns before it."""
+    out: list[Turn] = []
+    for q in questions:
+        r = read_question(q, outlets, as_of)
+        if not out or not (needs_context(q) or not has_topic(r.topic)):
+            out.append(Turn(q, r, q))
+            continue
+        p = out[-1]
+        if needs_context(q) and has_topic(r.topic):  # "Why did they attack it?": the previous words added
+            query, topic = rewrite(q, [p.query]), r.topic
+        elif needs_context(q):  # "Why?"
+            query, topic = rewrite(q, [p.query]), p.reading.topic
+        else:  # "And what did the pro-Kurdish media report?": no topic of its own
+            query, topic = p.query, p.reading.topic
+        r = replace(r, topic=topic, leanings=r.leanings or p.reading.leanings, sources=r.sources or p.reading.sources,
+                    since=r.since or p.reading.since)
+        out.append(Turn(q, r, query, follow_up=True))
+    return out
 
 
 @dataclass

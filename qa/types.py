@@ -132,6 +132,9 @@ class Answer:
     model: str | None = None  # the LLM asked, in llm mode (also when it fell back)
     notice: str | None = None  # why a written answer fell back to quotes
     unsupported: tuple[dict, ...] = ()  # written sentences dropped by the verifier: {"text", "reason"}
+    kind: str | None = None  # the kind of question it was read as (qa.answer.reading.KINDS)
+    read_as: dict | None = None  # the topic and the filters taken from the question's words (and the history)
+    filters: dict | None = None  # the filters the answer was found with: sources, since, until, speakers, leanings
 
     def to_dict(self) -> dict:
         """The stable JSON shape (``qa ask --json``, the web API)."""
@@ -142,6 +145,12 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "mode": self.mode,
         }
+        if self.kind:
+            out["kind"] = self.kind
+        if self.read_as:
+            out["read_as"] = dict(self.read_as)
+        if self.filters:
+            out["filters"] = dict(self.filters)
         if self.model:
             out["model"] = self.model
         if self.notice:

@@ -267,7 +267,8 @@ _META_Q = re.compile(
     r"|^\s*(?:do|did|does)\s+[^?]*?\b(?:agree|differ|disagree)\s+(?:on|about|over)\b|\baccording to\b[^?]*"
     r"|\b(?:did|do|does|have|has)\s+(?:news\s+|other\s+)?outlets\s+(?:reported|report|put|given|give|gave|said|say)\b"
     r"|\b(?:news\s+)?outlets?\b|\b(?:reported|reports?|reporting)\b"
-    r"|\b(?:which|what)\s+(?:other\s+)?(?:outlets|media|sites|newspapers|publications|networks|agencies)\b)", re.I)
+    r"|\b(?:which|what)\s+(?:other\s+)?(?:outlets|media|sites|newspapers|publications|networks|agencies)\b"
+    r"|,?\s*and\s+what\s+(?:are|is|were|was)\s+(?:their|its)\s+(?:stated\s+)?(?:leanings?|kinds?|stances?|biases?)\b)", re.I)
 
 
 def topic(question: str) -> str:
@@ -277,6 +278,22 @@ def topic(question: str) -> str:
     out = re.sub(r"\s+", " ", _META_Q.sub(" ", question))
     out = re.sub(r"[\s,;—–-]+(?=[?.!]?$)", "", re.sub(r"\s+([,?.!])", r"\1", out)).strip()
     return out if len(out.split()) >= 2 else question
+
+
+def asked_units(question: str) -> set[str]:
+    """The kinds of count a question about a figure asks for ("how many died" → killed; "how much" →
+    dollars, pounds, euros); empty when it names none unmistakably."""
+    return {u for pattern, units in _KINDS if pattern.search(question) for u in units}
+
+
+def is_agreement_question(question: str) -> bool:
+    """ "Do the reports agree on the number of …?", "Do the figures match?" """
+    return bool(_AGREE_Q.search(question))
+
+
+def is_coverage_question(question: str) -> bool:
+    """ "Which outlets reported …?", "Who else reported …?" """
+    return bool(_OUTLETS_Q.search(question))
 
 
 def is_corroboration_question(question: str) -> bool:

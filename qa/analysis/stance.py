@@ -81,6 +81,11 @@ def relatedness(claim: str, text: str, similarity: float) -> float:
     return MEANING * similarity + 0.2 * shared + 0.2 * overlap
 
 
+def denies(text: str) -> bool:
+    """Does ``text`` deny or refute something ("officials denied", "false", "no evidence")?"""
+    return bool(_DENY.search(text))
+
+
 def cue_stance(claim: str, sentences: list[str], similarity: float,
                plain: Label = "supports") -> tuple[Label, float, tuple[str, ...]]:
     """The stance the cues of a related text's nearest ``sentences`` show, with its strength and reasons.

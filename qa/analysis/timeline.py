@@ -12,7 +12,8 @@ are returned in calendar order, each with its ``per_date`` most central, distinc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from corpus.text.sentences import passage_spans
 from index.backend import SearchBackend
@@ -24,7 +25,7 @@ from qa.answer.validate import make_filters
 from qa.retrieval.hybrid import HybridRetriever
 from qa.retrieval.term_weights import TermWeights
 from qa.settings import AnswerSettings, RetrievalSettings
-from qa.types import Evidence
+from qa.types import Claim, Evidence
 
 SAME_EVENT = 0.5  # share of shared terms (Jaccard) above which two sentences of one day are one event
 # a day's events (``_day_events``), weights measured on Timeline17 (bench/timeline17.py)
@@ -45,11 +46,13 @@ class TimelineOptions:
 
 
 def build(retriever: HybridRetriever, backend: SearchBackend, query: str, opts: TimelineOptions,
-          retrieval: RetrievalSettings, answer: AnswerSettings, sources=None) -> dict:
+          retrieval: RetrievalSettings, answer: AnswerSettings, sources=None, keep_evidence: bool = False):
     """The timeline JSON: ``{"query", "dates": [{"date", "events": [...]}], "message"?}``.
 
     ``retriever`` finds the query's passages in ``backend`` (its embedder also encodes the query);
     ``retrieval`` and ``answer`` are the settings its search and its evidence test start from.
+    ``keep_evidence``: return the chosen days as ``(day, articles, events)`` with each event's
+    ``Evidence`` (for ``dated_claims``) instead of the JSON.
     """
     # an article published before ``since`` can still describe a later plan, but not a later event
     f = make_filters(sources, opts.since, opts.published_until)
@@ -96,15 +99,35 @@ def build(retriever: HybridRetriever, backend: SearchBackend, query: str, opts: 
             if all(m["article_id"] != e.article_id for m in [same, *same["mentions"]]):
                 same["mentions"].append({k: record[k] for k in ("article_id", "title", "source", "date", "start", "end", "text")})
             continue
-        day.append({**record, "mentions": [], "_words": words, "_score": score})
+        day.append({**record, "mentions": [], "_words": words, "_score": score, "_evidence": e, "_dated": dated})
     ranked = sorted(by_day.items(), key=lambda kv: (-_articles(kv[1]), -max(x["_score"] for x in kv[1]), kv[0]))
     chosen = sorted(ranked[: opts.dates])
+    days = [(day, _articles(evs), _day_events(evs, terms, opts.per_date)) for day, evs in chosen]
+    if keep_evidence:
+        return days
     out = {"query": query, "dates": [
-        {"date": day, "articles": _articles(evs),
-         "events": [{k: v for k, v in x.items() if not k.startswith("_")} for x in _day_events(evs, terms, opts.per_date)]}
-        for day, evs in chosen]}
+        {"date": day, "articles": n, "events": [{k: v for k, v in x.items() if not k.startswith("_")} for x in evs]}
+        for day, n, evs in days]}
     if not out["dates"]:
         out["message"] = NO_EVENTS
+    return out
+
+
+def dated_claims(days, annotate=None) -> list[Claim]:
+    """A timeline's events as the claims of an answer, in calendar order: "2015-03-24 (Tuesday) — …",
+    each citing its sentence (``days``: ``build(..., keep_evidence=True)``; ``annotate``: an
+    attribution annotator for the cited evidence)."""
+    evidence = [replace(x["_evidence"], event=x["_dated"]) for _, _, evs in days for x in evs]
+    if annotate is not None and evidence:
+        evidence = list(annotate("", tuple(evidence)))
+    out, i = [], 0
+    for day, _, evs in days:
+        for _ in evs:
+            e = evidence[i]
+            i += 1
+            until = (e.event or {}).get("event_until")  # a span ("last month") has no weekday of its own
+            label = f"{day} to {until}" if until else f"{day} ({date.fromisoformat(day).strftime('%A')})"
+            out.append(Claim(f"{label} — {' '.join(e.text.split())}", (e,)))
     return out
 
 

@@ -11,8 +11,8 @@ from qa.types import Answer, Citation, Claim, Evidence
 NOT_FOUND = "The indexed articles do not answer this."
 
 
-def assemble(question: str, claims: list[Claim], searched: str | None = None) -> Answer:
-    """The answer text ``"claim [1] claim [2] ..."`` and its citations."""
+def assemble(question: str, claims: list[Claim], searched: str | None = None, layout: str = "prose") -> Answer:
+    """The answer text ``"claim [1] claim [2] ..."`` and its citations; ``layout="list"``: one claim a line."""
     if not claims:
         return not_found(question, (), searched)
     markers: dict[tuple[str, int, int], int] = {}
@@ -26,7 +26,8 @@ def assemble(question: str, claims: list[Claim], searched: str | None = None) ->
                 citations.append(Citation.of(markers[e.key], e))
             nums.append(markers[e.key])
         parts.append(claim.text + "".join(f" [{n}]" for n in nums))
-    return Answer(question, " ".join(parts), tuple(citations), searched=searched, claims=tuple(claims))
+    return Answer(question, ("\n" if layout == "list" else " ").join(parts), tuple(citations), searched=searched,
+                  claims=tuple(claims))
 
 
 def not_found(question: str, closest: tuple[Evidence, ...], searched: str | None = None) -> Answer:

@@ -52,7 +52,7 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
                     passage_vectors: np.ndarray | None, query_vector: np.ndarray | None = None,
                     annotate: Callable[[tuple[Evidence, ...]], tuple[Evidence, ...]] | None = None,
                     keep: Callable[[Evidence], bool] | None = None,
-                    prefer: Callable[[Evidence], float] | None = None) -> Selection:
+                    prefer: Callable[[Evidence], float] | None = None, on_topic: bool = False) -> Selection:
     """Choose the sentences of ``hits`` that best answer ``query``.
 
     ``annotate`` adds to candidate sentences (who says each) before ``keep`` (a filter: only
@@ -81,9 +81,12 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
 
     if prefer is not None and annotate is not None:  # a passage quoting the source the question names is strong evidence
         lift = [0.0] * len(hits)
+        floor = s.passage_keep_ratio * max(rel) if keep is not None and on_topic else float("-inf")
         for e in annotated(_first_of(every, range(len(hits)))):
             if keep is None or keep(e):
                 r = int(e.scores["passage_rank"])
+                if rel[r] < floor:
+                    continue  # the question names a topic: a source it asks for does not make a passage about it
                 lift[r] = max(lift[r], preferred(e))
         rel = [r + b for r, b in zip(rel, lift, strict=True)]
     best = max(rel)

@@ -8,11 +8,20 @@ def answer_markdown(answer) -> str:
     lines = [f"**Q:** {_md_escape(answer.question)}", ""]
     if answer.searched and answer.searched != answer.question:
         lines += [f"_Searched for: {_md_escape(answer.searched)}_", ""]
+    read = read_as_line(answer.read_as)
+    if read:
+        lines += [f"_{_md_escape(read)}_", ""]
+    active = filters_line(answer.filters)
+    if active:
+        lines += [f"_{_md_escape(active)}_", ""]
     if answer.time_window:
         lines += [f"_Preferring articles published {answer.time_window[0]} to {answer.time_window[1]}_", ""]
     if answer.notice:
         lines += [f"_{_md_escape(answer.notice)}_", ""]
-    lines += [_md_escape(answer.text), ""]
+    if "\n" in answer.text:  # a list (a dated timeline): one item a line
+        lines += [f"- {_md_escape(line)}" for line in answer.text.split("\n")] + [""]
+    else:
+        lines += [_md_escape(answer.text), ""]
     if answer.unsupported:
         lines += ["**Not supported by the evidence (left out)**", ""]
         lines += [f"- {_md_escape(u['text'])} ({_md_escape(u['reason'])})" for u in answer.unsupported]
@@ -34,6 +43,40 @@ def answer_markdown(answer) -> str:
             lines.append(f"> (article `{c.article_id}`, characters {c.start}–{c.end})")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def filters_line(filters: dict | None) -> str:
+    """ "Filters: outlet Syria Direct · published since 2015-03-01 · stated leaning pro-Kurdish", or ""."""
+    if not filters:
+        return ""
+    parts = []
+    if filters.get("sources"):
+        parts.append("outlet " + ", ".join(filters["sources"]))
+    if filters.get("since") or filters.get("until"):
+        parts.append("published " + " ".join(x for x in (f"from {filters['since']}" if filters.get("since") else "",
+                                                        f"until {filters['until']}" if filters.get("until") else "") if x))
+    if filters.get("speakers"):
+        parts.append("said by " + ", ".join(filters["speakers"]))
+    if filters.get("leanings"):
+        parts.append("stated leaning " + ", ".join(filters["leanings"]))
+    return "Filters: " + " · ".join(parts)
+
+
+def read_as_line(read_as: dict | None) -> str:
+    """ "Read as: stated leaning pro-Kurdish · published since 2015-03-20 · the topic of the turn before",
+    or "" when the question's words named no filter and it leaned on no earlier turn."""
+    if not read_as or not (set(read_as) - {"topic"}):
+        return ""
+    parts = []
+    if read_as.get("leanings"):
+        parts.append("stated leaning " + ", ".join(read_as["leanings"]))
+    if read_as.get("sources"):
+        parts.append("outlet " + ", ".join(read_as["sources"]))
+    if read_as.get("since"):
+        parts.append(f"published since {read_as['since']}")
+    if read_as.get("from_history"):
+        parts.append(f"about: {read_as.get('topic', '')} (from the turn before)")
+    return "Read as: " + " · ".join(parts)
 
 
 def who_says(a: dict | None, outlet: str = "") -> str:

@@ -93,6 +93,24 @@ def test_chat_sources_followup_upload_and_xss(browser, live, tmp_path):
     print(f"time to first answer in the browser: {first:.2f}s; screenshots in {tmp_path}")
 
 
+def test_a_dated_list_and_a_follow_up_read_with_its_filters(browser, live, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(live, wait_until="load")
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+
+    _ask(page, "What happened near Kobani, by date?", 1)
+    items = page.locator("#qa-chat ul.qa-list li")
+    assert items.count() >= 2 and items.first.inner_text().startswith("2015-03-24 (Tuesday) — ")
+    assert items.first.locator(".qa-marker").count() == 1  # each dated line cites its sentence
+
+    _ask(page, "And what did the pro-Kurdish media report?", 2)
+    read = page.locator("#qa-chat .qa-read-as").last.inner_text()
+    assert "stated leaning pro-Kurdish" in read and "from the turn before" in read
+    badges = page.locator("#qa-sources-panel .qa-badge").all_inner_texts()
+    assert badges and all("pro-Kurdish" in b for b in badges)
+    page.screenshot(path=str(tmp_path / "dated-list-and-follow-up.png"), full_page=True)
+
+
 def test_written_answer_streams_then_shows_the_checked_answer(browser, llm_url, sample_home, tmp_path):
     url_, model = llm_url
     env = {"QA_LLM_URL": url_, "QA_LLM_MODEL": model, "QA_LLM_MAX_TOKENS": "40", "QA_LLM_TIMEOUT": "120"}

@@ -118,3 +118,13 @@ def test_login_when_enabled_refuses_wrong_password(sample_home):
         right = {"authorization": "Basic " + base64.b64encode(b"analyst:s3cret").decode()}
         status, d = post(url, question, right)
         assert status == 200 and d["citations"]
+
+
+def test_rest_api_reads_a_follow_up_with_its_history(server):
+    url, _ = server
+    status, d = post(url, json.dumps({"question": "And what did the pro-Kurdish media report?", "as_of": "2015-03-25",
+                                      "history": ["What happened near Kobani?"]}).encode())
+    assert status == 200 and d["not_found"] is False and d["read_as"]["from_history"] is True
+    assert d["kind"] == "source_view" and all(c["attribution"]["leaning"] == "pro-Kurdish" for c in d["citations"])
+    status, d = post(url, b'{"question": "x", "history": [3]}')
+    assert status == 400 and "history" in d["error"]

@@ -1,0 +1,42 @@
+"""Who is someone: their role and affiliation as the article states them, then what they said, cited."""
+
+from __future__ import annotations
+
+from qa.analysis.people import asked_about
+
+
+def test_the_name_a_who_is_question_asks_about():
+    assert asked_about("Where does Khalid Iskef work?") == "Khalid Iskef"
+    assert asked_about("In the 2025 Virginia governor's race, who is Winsome Earle-Sears?") == "Winsome Earle-Sears"
+    assert asked_about("What kind of outlet is ANHA?") == "ANHA"
+    assert asked_about("Who is the source of the report?") is None
+
+
+def test_who_is_answers_with_the_stated_role_then_what_they_said(sample):
+    a = sample.ask("Where does Khalid Iskef work?", as_of="2015-03-25")
+    assert a.kind == "who_is" and not a.not_found
+    first = a.text.split("\n")[0]
+    assert first.startswith("Khalid Iskef: a Syria-based correspondent for the Lebanese pro-regime news channel Al-Mayadeen")
+    assert "stated leaning pro-regime" in first
+    cited = a.citations[0]
+    assert "Khalid Iskef, a Syria-based correspondent" in cited.quote and cited.attribution["speaker"] == "Khalid Iskef"
+    b = sample.ask("Who is Mustafa al-Abdi?", as_of="2015-03-25")
+    lines = b.text.split("\n")
+    assert lines[0].startswith("Mustafa al-Abdi: senior correspondent with the Iraqi Kurdish Arta FM radio station")
+    assert any(line.startswith("Mustafa al-Abdi said: “") for line in lines[1:])
+    for line, claim in zip(lines[1:], b.claims[1:], strict=True):
+        said = line.split("said: “", 1)[1].rsplit("”", 1)[0]
+        assert said in claim.evidence[0].text  # what they said is quoted from the cited sentence
+    nobody = sample.ask("Who is Jane Doe?", as_of="2015-03-25")
+    assert not nobody.text.startswith("Jane Doe:")  # no relation describes her: nothing is made up
+
+
+def test_coverage_lists_each_outlet_with_how_the_articles_describe_it(sample):
+    a = sample.ask("Which outlets reported on the Idlib defection, and what are their leanings?", as_of="2015-03-25")
+    assert a.kind == "coverage" and a.searched == "on the Idlib defection?"
+    lines = a.text.split("\n")
+    heads = [line.split(":", 1)[0] for line in lines]
+    assert "Syria Direct (its own reporting)" in heads
+    assert any(h.startswith("All4Syria (the pro-opposition news site; stated leaning pro-opposition") for h in heads)
+    for line, claim in zip(lines, a.claims, strict=True):
+        assert all(" ".join(e.text.split()) in line for e in claim.evidence)  # what it reported, quoted and cited

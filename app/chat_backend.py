@@ -13,7 +13,7 @@ import threading
 import weakref
 from pathlib import Path
 
-from app.html import answer_html, error_html, sources_html
+from app.html import answer_html, conversation_sources_html, error_html
 from app.uploads import accept
 from qa.answer.request import AskRequest
 from qa.assistant import Assistant
@@ -70,7 +70,7 @@ class ChatBackend:
             return conv, None, None, unexpected(exc)
         conv.turns.append(answer)
         turn = len(conv.turns)
-        return conv, answer_html(answer, turn), sources_html(answer, turn), None
+        return conv, answer_html(answer, turn), conversation_sources_html(conv.turns), None
 
     def ask_streaming(self, question, conv, *args, mode=None):
         """``ask`` as a generator: ``("draft", text so far)`` while an LLM writes, then ``("done", ask's result)``."""
@@ -122,6 +122,28 @@ class ChatBackend:
 
     def api_timeline(self, query, since=None, until=None, dates=10) -> dict:
         return _or_error(lambda: self.assistant.timeline(query, since=since or None, until=until or None, dates=dates))
+
+    def example_questions(self, most: int = 4) -> list[str]:
+        """A few questions the indexed articles can answer, drawn from them: a leaning and a described
+        source their attributions state, and the newest article's title ([] with no index)."""
+        try:
+            snap = self.assistant.snapshot()
+            arts = snap.articles(limit=20)
+            rels = snap.attributions([a["id"] for a in arts])
+        except USER_ERRORS:
+            return []
+        leanings = [r["leaning"] for a in arts for r in rels.get(a["id"], []) if r.get("leaning")]
+        people = [r["speaker"] for a in arts for r in rels.get(a["id"], [])
+                  if r.get("role") and r.get("speaker") and len(r["speaker"].split()) >= 2]
+        out = []
+        if leanings:
+            out.append(f"What did {max(sorted(set(leanings)), key=leanings.count)} outlets report?")
+        if people:
+            out.append(f"Who is {people[0]}?")
+        if arts and arts[0].get("title"):
+            title = " ".join(arts[0]["title"].split())[:120]
+            out += [f"What happened, by date: {title}?", f"Which outlets reported: {title}?"]
+        return out[:most]
 
     # ----- corpus -----
     def articles_table(self) -> list[list]:

@@ -75,13 +75,19 @@ def answer_html(answer: Answer, turn: int) -> str:
     return f'<div class="qa-answer">{body}</div>'
 
 
-def _highlight(passage: str, spans: list[tuple[int, int]]) -> str:
+def _highlight(passage: str, spans: list[tuple[int, int]], markers: list[int] | None = None, turn: int = 0) -> str:
+    """The passage with each cited sentence marked, and numbered by its marker ("[2] …")."""
     out, pos = [], 0
-    for s, e in sorted(spans):
+    for i, (s, e) in sorted(enumerate(spans), key=lambda x: x[1]):
         if s < pos:
             continue
         out.append(_e(passage[pos:s]))
-        out.append(f"<mark>{_e(passage[s:e])}</mark>")
+        if markers is None:
+            out.append(f"<mark>{_e(passage[s:e])}</mark>")
+        else:
+            n = markers[i]
+            out.append(f'<mark class="qa-cited" id="{source_id(turn, n)}-s"><sup class="qa-mark-n">[{n}]</sup>'
+                       f"{_e(passage[s:e])}</mark>")
         pos = e
     out.append(_e(passage[pos:]))
     return "".join(out)
@@ -89,7 +95,8 @@ def _highlight(passage: str, spans: list[tuple[int, int]]) -> str:
 
 def _card(group: list[Citation], turn: int, nearest: bool) -> str:
     c = group[0]
-    passage = _e(c.passage) if nearest else _highlight(c.passage, [g.quote_in_passage for g in group])
+    passage = _e(c.passage) if nearest else _highlight(c.passage, [g.quote_in_passage for g in group],
+                                                       [g.marker for g in group], turn)
     meta = " · ".join(_e(x) for x in (c.source, c.date) if x)
     url = safe_url(c.url) if c.url else None
     link = f' <a href="{_e(url)}" target="_blank" rel="noopener noreferrer nofollow">{_e(url)}</a>' if url else (f" <span class='qa-url'>{_e(c.url)}</span>" if c.url else "")
@@ -165,6 +172,22 @@ def sources_html(answer: Answer | None, turn: int) -> str:
     return f'<div class="qa-sources">{head}{cards}</div>'
 
 
+EARLIER_TURNS = 10  # earlier answers whose sources stay in the panel
+
+
+def conversation_sources_html(turns: list[Answer]) -> str:
+    """The sources panel for a conversation: the latest answer's sources, then each earlier answer's
+    (newest first, folded), so a marker of an earlier answer still opens its own sentence."""
+    if not turns:
+        return sources_html(None, 0)
+    n = len(turns)
+    out = [f'<div class="qa-latest">{sources_html(turns[-1], n)}</div>']
+    for i in range(n - 1, max(0, n - 1 - EARLIER_TURNS), -1):
+        out.append(f'<details class="qa-earlier"><summary>Sources of answer {i}: {_e(turns[i - 1].question[:120])}</summary>'
+                   f"{sources_html(turns[i - 1], i)}</details>")
+    return "".join(out)
+
+
 def error_html(message: str) -> str:
     return f'<p class="qa-error">⚠ {_e(message)}</p>'
 
@@ -178,6 +201,8 @@ CSS = """
 .qa-passage { white-space: pre-wrap; margin-top: 4px; }
 .qa-passage mark { background: #fff3b0; padding: 0 1px; }
 .qa-error { color: #b42318; font-weight: 600; }
+.qa-mark-n { color: #0969da; font-weight: 600; margin-right: 2px; }
+mark.qa-focus-mark { outline: 2px solid #0969da; background: #fff3b0; }
 .qa-marker { color: #0969da; text-decoration: underline; font-weight: 600; cursor: pointer; }
 .qa-corroboration { margin-top: 4px; font-size: 0.9em; }
 .qa-corroboration summary { cursor: pointer; color: #1f6f43; }
@@ -194,10 +219,15 @@ document.addEventListener('click', function (ev) {
   ev.preventDefault();
   const anchor = document.getElementById((a.getAttribute('href') || '').slice(1));
   if (!anchor) return;
+  const fold = anchor.closest('details');  // an earlier answer's sources: unfold them
+  if (fold) fold.open = true;
   const el = anchor.closest('.qa-source') || anchor;
   document.querySelectorAll('.qa-source.qa-focus').forEach(x => x.classList.remove('qa-focus'));
+  document.querySelectorAll('mark.qa-focus-mark').forEach(x => x.classList.remove('qa-focus-mark'));
   el.classList.add('qa-focus');
-  el.scrollIntoView({behavior: 'smooth', block: 'center'});
+  const mark = document.getElementById(anchor.id + '-s');  // the marker's own sentence
+  if (mark) mark.classList.add('qa-focus-mark');
+  (mark || el).scrollIntoView({behavior: 'smooth', block: 'center'});
 }, true);
 </script>
 """

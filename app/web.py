@@ -33,7 +33,8 @@ def build(assistant: Assistant):
         with gr.Tab("Chat"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    chat = gr.Chatbot(label="Conversation", height=520, sanitize_html=True, elem_id="qa-chat")
+                    chat = gr.Chatbot(label="Conversation", height=520, sanitize_html=True, elem_id="qa-chat",
+                                      examples=[{"text": q} for q in backend.example_questions()] or None)
                     with gr.Row():
                         question = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="qa-question")  # no cut: a question over the limit is refused with a message
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
@@ -103,6 +104,12 @@ def build(assistant: Assistant):
 
         ask_inputs = [question, chat, conv_state, source_filter, since, until, as_of, speaker_filter, leaning_filter, mode]
         ask_outputs = [chat, conv_state, sources_panel, error, question, export_conv, export_last]
+        def on_example(evt):
+            return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
+
+        on_example.__annotations__ = {"evt": gr.SelectData}  # a real class, not a postponed string: Gradio injects it
+
+        chat.example_select(on_example, None, question, api_visibility="private")
         send.click(on_ask, ask_inputs, ask_outputs, api_visibility="private")
         question.submit(on_ask, ask_inputs, ask_outputs, api_visibility="private")
         clear.click(lambda: ([], None, sources_html(None, 0), "", None, None), None,

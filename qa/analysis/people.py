@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from corpus.text.attribution.cues import OUTLET_WORDS
 from corpus.text.sentences import passage_spans
 from index.backend import SearchBackend
 from index.types import Hit
@@ -24,6 +25,8 @@ _ASKED = [re.compile(p, re.I) for p in (
     r"^\s*what\s+(?:kind|sort)\s+of\s+(?:outlet|channel|site|station|agency)\s+is\s+(?P<n>[^?]+?)\s*\??$",
 )]
 MOST_SAID = 2  # statements of the person quoted after who they are
+# words that make a source an outlet: its role's kind ("news outlet") or its name ("Adar Press")
+_OUTLET_NAMES = OUTLET_WORDS | frozenset("press news agency tv radio times post herald".split())
 
 
 def asked_about(question: str) -> str | None:
@@ -93,3 +96,37 @@ def who_is_claims(question: str, backend: SearchBackend, hits: Sequence[Hit],
         notes = {x.key: x for x in annotate(question, tuple(dict.fromkeys(x for c in claims for x in c.evidence)))}
         claims = [Claim(c.text, tuple(notes.get(x.key, x) for x in c.evidence), c.how) for c in claims]
     return claims
+
+
+def outlets_with_leaning(leaning: str, backend: SearchBackend, hits: Sequence[Hit],
+                         annotate: Callable[[str, tuple[Evidence, ...]], tuple[Evidence, ...]] | None = None
+                         ) -> list[Claim] | None:
+    """The outlets the retrieved articles describe with ``leaning`` ("Which outlets are described as
+    pro-regime?"): each name, the words that describe it, cited; None when none is."""
+    from qa.analysis.outlets import describe_outlet
+
+    stored = backend.attributions(list(dict.fromkeys(h.passage.article_id for h in hits)))
+    claims, named = [], set()
+    for aid, rels in stored.items():
+        for r in rels:
+            if (r.get("leaning") or "").casefold() != leaning.casefold():
+                continue
+            phrase = r.get("affiliation") or r.get("role") or ""
+            d = describe_outlet(phrase) if phrase else None
+            name = (d or {}).get("name")
+            speaker = r.get("speaker") or ""
+            if not name and speaker and set(f"{r.get('role') or ''} {speaker}".lower().split()) & _OUTLET_NAMES:
+                name, phrase = speaker, phrase or f"{leaning} {speaker}"  # "the pro-Kurdish ANHA news outlet", "pro-Kurdish Adar Press"
+            if not name:
+                continue
+            src = r.get("source") or r.get("cue")
+            e = _sentence(hits, aid, src["start"]) if src else None
+            if e is None or name.casefold() in named:
+                continue
+            named.add(name.casefold())
+            stated = "" if leaning.casefold() in phrase.casefold() else f"; stated leaning {r['leaning']}"
+            claims.append(Claim(f"{name}: {phrase}{stated}, as {e.source or 'the article'} describes it.", (e,)))
+    if annotate is not None and claims:
+        notes = {x.key: x for x in annotate("", tuple(c.evidence[0] for c in claims))}
+        claims = [Claim(c.text, tuple(notes.get(x.key, x) for x in c.evidence), c.how) for c in claims]
+    return claims or None

@@ -253,11 +253,16 @@ def _answer(parts: Parts, request: AskRequest, query: str, opts: RetrievalSettin
 
 
 def _who_is(parts: Parts, question: str, result: Answer, hits) -> Answer:
-    """A "who is" question's answer: who the articles say the person is, then what they said
-    (``qa.analysis.people``); the quoted answer when no stored relation describes them."""
-    from qa.analysis.people import who_is_claims
+    """A "who is" question's answer: who the articles say the person is, then what they said; or the
+    outlets they describe with the leaning a question about outlets asks for (``qa.analysis.people``);
+    the quoted answer when no stored relation describes them."""
+    from qa.analysis.people import outlets_with_leaning, who_is_claims
+    from qa.answer.reading import profile_leaning
 
-    claims = who_is_claims(question, parts.backend, hits, AttributionAnnotator(parts.backend.attributions).annotate)
+    annotate = AttributionAnnotator(parts.backend.attributions).annotate
+    leaning = profile_leaning(question)  # "Which outlets are described as pro-regime?"
+    claims = (outlets_with_leaning(leaning, parts.backend, hits, annotate) if leaning
+              else who_is_claims(question, parts.backend, hits, annotate))
     return _relaid(question, result, claims)
 
 

@@ -117,6 +117,13 @@ def kind_of(question: str) -> str:
     return "fact"
 
 
+def profile_leaning(question: str) -> str | None:
+    """The leaning a question about outlets themselves asks for ("Which outlets are described as
+    pro-regime?" → "pro-regime"), or None."""
+    m = _OUTLET_PROFILE.search(question)
+    return _leaning(LEANING.search(question, m.start()).group(0)) if m else None
+
+
 def asks_for_dated_list(question: str) -> bool:
     """Does the question ask for events by date ("…, by date?", "What happened since March 20?"), not
     for one day ("When did … begin?")?"""

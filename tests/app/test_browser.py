@@ -64,10 +64,15 @@ def test_chat_sources_followup_upload_and_xss(browser, live, tmp_path):
     assert chat.locator(".qa-marker").count() >= 1
     panel = page.locator("#qa-sources-panel")
     assert "43 IS fighters" in panel.locator("mark").all_inner_texts()[-1] or "43" in " ".join(panel.locator("mark").all_inner_texts())
-    chat.locator(".qa-marker").last.click()
+    last = chat.locator(".qa-marker").last
+    number = last.inner_text().strip()
+    last.click()
     focused = page.locator(".qa-source.qa-focus")
     focused.wait_for(timeout=5_000)
     assert focused.locator("mark").count() >= 1
+    own = page.locator("mark.qa-focus-mark")  # the marker's own sentence, carrying its number
+    own.wait_for(timeout=5_000)
+    assert own.count() == 1 and own.locator(".qa-mark-n").inner_text() == number
     page.screenshot(path=str(tmp_path / "chat-with-sources.png"), full_page=True)
 
     _ask(page, "Why?", 2)
@@ -97,6 +102,9 @@ def test_a_dated_list_and_a_follow_up_read_with_its_filters(browser, live, tmp_p
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(live, wait_until="load")
     page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    example = page.locator("#qa-chat").get_by_text("Who is Roman Yusef?")  # the empty chat offers questions from the index
+    example.first.click()
+    page.wait_for_function("document.querySelector('#qa-question textarea').value === 'Who is Roman Yusef?'", timeout=10_000)
 
     _ask(page, "What happened near Kobani, by date?", 1)
     items = page.locator("#qa-chat ul.qa-list li")
@@ -106,8 +114,13 @@ def test_a_dated_list_and_a_follow_up_read_with_its_filters(browser, live, tmp_p
     _ask(page, "And what did the pro-Kurdish media report?", 2)
     read = page.locator("#qa-chat .qa-read-as").last.inner_text()
     assert "stated leaning pro-Kurdish" in read and "from the turn before" in read
-    badges = page.locator("#qa-sources-panel .qa-badge").all_inner_texts()
+    badges = page.locator("#qa-sources-panel .qa-latest .qa-badge").all_inner_texts()
     assert badges and all("pro-Kurdish" in b for b in badges)
+    # the first answer's sources stay reachable: its marker unfolds them and marks its own sentence
+    page.locator("#qa-chat ul.qa-list .qa-marker").first.click()
+    own = page.locator("details.qa-earlier[open] mark.qa-focus-mark")
+    own.wait_for(timeout=5_000)
+    assert own.locator(".qa-mark-n").inner_text() == "[1]"
     page.screenshot(path=str(tmp_path / "dated-list-and-follow-up.png"), full_page=True)
 
 

@@ -24,7 +24,7 @@ def test_follow_up_rewrite():
 def test_backend_keeps_context_per_conversation(sample):
     b = ChatBackend(sample)
     conv, html1, src1, err = b.ask("Who attacked Tel Khanzir, and why?", None)
-    assert err is None and 'class="qa-marker"' in html1 and "<mark>" in src1
+    assert err is None and 'class="qa-marker"' in html1 and '<mark class="qa-cited"' in src1
     conv, html2, src2, err = b.ask("Why?", conv)
     assert err is None
     assert conv.turns[-1].searched == "Why? (attacked Tel Khanzir)"
@@ -66,7 +66,8 @@ def test_article_text_is_rendered_as_text():
 
 def test_highlight_marks_exactly_the_cited_sentence():
     out = sources_html(Answer("q", "Quote here. [1]", (_citation(),)), 3)
-    assert "Before. <mark>Quote here.</mark> After." in out
+    # the cited sentence is marked exactly, numbered by its marker, with an id its marker links to
+    assert 'Before. <mark class="qa-cited" id="src-3-1-s"><sup class="qa-mark-n">[1]</sup>Quote here.</mark> After.' in out
     assert 'id="src-3-1"' in out
 
 
@@ -142,3 +143,11 @@ def test_exports_stay_in_one_private_folder_that_is_pruned_and_removed(sample):
     del b
     gc.collect()
     assert not folder.exists()
+
+
+def test_example_questions_are_drawn_from_the_index_and_answered(sample):
+    b = ChatBackend(sample)
+    examples = b.example_questions()
+    assert "What did pro-Kurdish outlets report?" in examples and len(examples) == 4
+    for q in examples:
+        assert not sample.ask(q, as_of="2015-03-25").not_found, q

@@ -40,3 +40,12 @@ def test_coverage_lists_each_outlet_with_how_the_articles_describe_it(sample):
     assert any(h.startswith("All4Syria (the pro-opposition news site; stated leaning pro-opposition") for h in heads)
     for line, claim in zip(lines, a.claims, strict=True):
         assert all(" ".join(e.text.split()) in line for e in claim.evidence)  # what it reported, quoted and cited
+
+
+def test_outlets_described_with_a_leaning(sample):
+    a = sample.ask("Which outlets are described as pro-regime?", as_of="2015-03-25")
+    assert a.kind == "who_is" and a.text.startswith("Al-Mayadeen: the Lebanese pro-regime news channel Al-Mayadeen")
+    assert "pro-regime news channel Al-Mayadeen" in a.citations[0].quote
+    b = sample.ask("Which outlets are pro-Kurdish?", as_of="2015-03-25")
+    names = [line.split(":", 1)[0] for line in b.text.split("\n")]
+    assert set(names) == {"Adar Press", "ANHA"} and "ANHA: news outlet; stated leaning pro-Kurdish" in b.text

@@ -19,18 +19,29 @@ from qa.types import Answer
 
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
 _PRONOUNS = {"it", "its", "they", "them", "their", "he", "him", "his", "she", "her", "this", "that", "these", "those", "there", "then"}
+_ANOTHER = re.compile(r"^\s*(?:and\b|what about\b|how about\b|what else\b)", re.I)
 _ELLIPTIC = re.compile(r"^\s*(why|how|when|where|who|what|and|so|really|how come|what else|what about)\b", re.I)
 
 
 def needs_context(question: str) -> bool:
-    """Does this question lean on an earlier turn?"""
+    """Does this question lean on an earlier turn? A pronoun, an elliptic opening with few content
+    words ("Why?", "And the toll?"), or fewer than two content words; but not a question that names
+    its own subject ("Who is Mustafa al-Abdi?", "Which outlets reported the Idlib defection, and what
+    are their leanings?") unless it is nothing but a name ("And Kobani?")."""
     words = [w.lower() for w in _WORD.findall(question)]
     if not words:
         return False
+    content = question_words(question)
+    named = [w for w in _WORD.findall(question)[1:] if w[:1].isupper()]  # a name of its own, not the first word
+    if named and len(content) >= 2 and not _ANOTHER.match(question):
+        return False
     if any(w in _PRONOUNS for w in words):
         return True
-    content = question_words(question)
-    return len(content) < 3 and bool(_ELLIPTIC.match(question)) or len(content) < 2
+    if _ANOTHER.match(question):  # "What about the Idlib defection?": the same question of another thing
+        return True
+    elliptic = _ELLIPTIC.match(question)
+    few = 2 if elliptic and elliptic.group(1).lower() in ("who", "what") else 3  # "Who said the clashes were ongoing?" stands alone
+    return len(content) < few and bool(elliptic) or len(content) < 2
 
 
 def rewrite(question: str, previous: list[str]) -> str:
@@ -63,12 +74,15 @@ def read_turns(questions: list[str], outlets=(), as_of=None) -> list[Turn]:
             out.append(Turn(q, r, q))
             continue
         p = out[-1]
-        if needs_context(q) and has_topic(r.topic):  # "Why did they attack it?": the previous words added
-            query, topic = rewrite(q, [p.query]), r.topic
-        elif needs_context(q):  # "Why?"
-            query, topic = rewrite(q, [p.query]), p.reading.topic
-        else:  # "And what did the pro-Kurdish media report?": no topic of its own
+        # the words a follow-up takes from the turn before: its topic, not the words that became its filters
+        before = p.query if not p.reading.filters else (p.reading.topic if has_topic(p.reading.topic) else "")
+        if not has_topic(r.topic) and (r.filters or not needs_context(q)):
+            # "And what did the pro-Kurdish media report?": the last question again, with its own filter
             query, topic = p.query, p.reading.topic
+        elif has_topic(r.topic):  # "Why did they attack it?": the previous words added
+            query, topic = rewrite(q, [before] if before else []), r.topic
+        else:  # "Why?"
+            query, topic = rewrite(q, [before] if before else []), p.reading.topic
         r = replace(r, topic=topic, leanings=r.leanings or p.reading.leanings, sources=r.sources or p.reading.sources,
                     since=r.since or p.reading.since)
         out.append(Turn(q, r, query, follow_up=True))

@@ -15,7 +15,9 @@ from tests.conftest import write
 def test_follow_up_rewrite():
     prev = ["Who attacked Tel Khanzir, and why?"]
     assert rewrite("Why?", prev) == "Why? (attacked Tel Khanzir)"
-    assert "Tel Khanzir" in rewrite("What happened at Ras al-Ain?", prev)
+    assert "Tel Khanzir" in rewrite("What about Ras al-Ain?", prev)  # the same question of another place
+    assert rewrite("What happened at Ras al-Ain?", prev) == "What happened at Ras al-Ain?"  # names its own subject
+    assert not needs_context("Who is Mustafa al-Abdi?") and not needs_context("Who said the clashes were ongoing?")
     assert rewrite("How many IS fighters were killed near Kobani?", prev) == "How many IS fighters were killed near Kobani?"
     assert rewrite("Why?", []) == "Why?"
     assert needs_context("What did they want?") and not needs_context("Which regime unit defected in Idlib?")

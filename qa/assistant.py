@@ -26,6 +26,7 @@ from qa.answer.pipeline import Parts
 from qa.answer.request import AskRequest
 from qa.answer.validate import (
     MAX_QUESTION_CHARS,
+    check_k,
     check_mode,
     check_question,
     check_text,
@@ -260,9 +261,7 @@ class Assistant:
         if unknown:
             raise BadFilter(f"unknown retrieval option(s): {', '.join(sorted(unknown))}")
         data.update(overrides)
-        if k is not None:
-            if isinstance(k, bool) or not isinstance(k, int) or k <= 0 or k > 100:
-                raise BadFilter(f"k must be an integer from 1 to 100, got {k!r}")
+        if check_k(k) is not None:
             data["k"] = k
         try:
             return RetrievalSettings.model_validate(data)

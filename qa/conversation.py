@@ -70,16 +70,17 @@ def read_turns(questions: list[str], outlets=(), as_of=None) -> list[Turn]:
     out: list[Turn] = []
     for q in questions:
         r = read_question(q, outlets, as_of)
-        if not out or not (needs_context(q) or not has_topic(r.topic)):
+        leans, topical = needs_context(q), has_topic(r.topic)
+        if not out or not (leans or not topical):
             out.append(Turn(q, r, q))
             continue
         p = out[-1]
         # the words a follow-up takes from the turn before: its topic, not the words that became its filters
         before = p.query if not p.reading.filters else (p.reading.topic if has_topic(p.reading.topic) else "")
-        if not has_topic(r.topic) and (r.filters or not needs_context(q)):
+        if not topical and (r.filters or not leans):
             # "And what did the pro-Kurdish media report?": the last question again, with its own filter
             query, topic = p.query, p.reading.topic
-        elif has_topic(r.topic):  # "Why did they attack it?": the previous words added
+        elif topical:  # "Why did they attack it?": the previous words added
             query, topic = rewrite(q, [before] if before else []), r.topic
         else:  # "Why?"
             query, topic = rewrite(q, [before] if before else []), p.reading.topic

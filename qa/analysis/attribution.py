@@ -18,7 +18,7 @@ import numpy as np
 from corpus.text.vocabulary import SOURCE_QUESTION_FILLER
 from index.lru import LRU
 from qa.timing import stage
-from qa.types import Evidence
+from qa.types import Claim, Evidence
 
 FIELDS = ("article_id", "source", "cue", "content", "speaker", "kind", "role", "affiliation", "leaning", "carrier")
 COVER = 0.5  # share of the quote a relation must span to be its attribution
@@ -84,6 +84,13 @@ class AttributionAnnotator:
             r = covering(rels, e.start, e.end)
             out.append(replace(e, attribution={k: r.get(k) for k in FIELDS} if r else unattributed(e)))
         return tuple(out)
+
+
+def attributed(claims: Sequence[Claim], lookup: Callable[[Sequence[str]], dict[str, list[dict]]]) -> list[Claim]:
+    """The claims with who says each cited sentence set on its evidence (each sentence annotated once)."""
+    evidence = tuple(dict.fromkeys(e for c in claims for e in c.evidence))
+    notes = {e.key: e for e in AttributionAnnotator(lookup).annotate("", evidence)} if evidence else {}
+    return [replace(c, evidence=tuple(notes.get(e.key, e) for e in c.evidence)) for c in claims]
 
 
 def label(attribution: dict | None, quote_start: int, quote_end: int) -> str | None:

@@ -9,7 +9,7 @@ whose source the article describes. Nothing is added that the relation's sentenc
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from corpus.text.attribution.cues import OUTLET_WORDS
 from corpus.text.sentences import passage_spans
@@ -58,9 +58,7 @@ def _sentence(hits: Sequence[Hit], article_id: str, at: int) -> Evidence | None:
     return None
 
 
-def who_is_claims(question: str, backend: SearchBackend, hits: Sequence[Hit],
-                  annotate: Callable[[str, tuple[Evidence, ...]], tuple[Evidence, ...]] | None = None
-                  ) -> list[Claim] | None:
+def who_is_claims(question: str, backend: SearchBackend, hits: Sequence[Hit]) -> list[Claim] | None:
     """Who the person asked about is, then what they said, each a cited claim; None when no stored
     relation of the retrieved articles describes them."""
     name = asked_about(question)
@@ -92,15 +90,10 @@ def who_is_claims(question: str, backend: SearchBackend, hits: Sequence[Hit],
             continue
         seen.add(r2["content"]["text"])
         claims.append(Claim(f"{r2['speaker']} {'said' if r2.get('kind') != 'according_to' else 'is the source for'}: “{content}”", (e2,)))
-    if annotate is not None:
-        notes = {x.key: x for x in annotate(question, tuple(dict.fromkeys(x for c in claims for x in c.evidence)))}
-        claims = [Claim(c.text, tuple(notes.get(x.key, x) for x in c.evidence), c.how) for c in claims]
     return claims
 
 
-def outlets_with_leaning(leaning: str, backend: SearchBackend, hits: Sequence[Hit],
-                         annotate: Callable[[str, tuple[Evidence, ...]], tuple[Evidence, ...]] | None = None
-                         ) -> list[Claim] | None:
+def outlets_with_leaning(leaning: str, backend: SearchBackend, hits: Sequence[Hit]) -> list[Claim] | None:
     """The outlets the retrieved articles describe with ``leaning`` ("Which outlets are described as
     pro-regime?"): each name, the words that describe it, cited; None when none is."""
     from qa.analysis.outlets import describe_outlet
@@ -126,7 +119,4 @@ def outlets_with_leaning(leaning: str, backend: SearchBackend, hits: Sequence[Hi
             named.add(name.casefold())
             stated = "" if leaning.casefold() in phrase.casefold() else f"; stated leaning {r['leaning']}"
             claims.append(Claim(f"{name}: {phrase}{stated}, as {e.source or 'the article'} describes it.", (e,)))
-    if annotate is not None and claims:
-        notes = {x.key: x for x in annotate("", tuple(c.evidence[0] for c in claims))}
-        claims = [Claim(c.text, tuple(notes.get(x.key, x) for x in c.evidence), c.how) for c in claims]
     return claims or None

@@ -113,18 +113,13 @@ def build(retriever: HybridRetriever, backend: SearchBackend, query: str, opts: 
     return out
 
 
-def dated_claims(days, annotate=None) -> list[Claim]:
+def dated_claims(days) -> list[Claim]:
     """A timeline's events as the claims of an answer, in calendar order: "2015-03-24 (Tuesday) — …",
-    each citing its sentence (``days``: ``build(..., keep_evidence=True)``; ``annotate``: an
-    attribution annotator for the cited evidence)."""
-    evidence = [replace(x["_evidence"], event=x["_dated"]) for _, _, evs in days for x in evs]
-    if annotate is not None and evidence:
-        evidence = list(annotate("", tuple(evidence)))
-    out, i = [], 0
+    each citing its sentence, dated (``days``: ``build(..., keep_evidence=True)``)."""
+    out = []
     for day, _, evs in days:
-        for _ in evs:
-            e = evidence[i]
-            i += 1
+        for x in evs:
+            e = replace(x["_evidence"], event=x["_dated"])
             until = (e.event or {}).get("event_until")  # a span ("last month") has no weekday of its own
             label = f"{day} to {until}" if until else f"{day} ({date.fromisoformat(day).strftime('%A')})"
             out.append(Claim(f"{label} — {' '.join(e.text.split())}", (e,)))

@@ -45,21 +45,28 @@ def answer_markdown(answer) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def filter_parts(filters: dict | None) -> list[str]:
+    """Each active filter in words: "outlet Syria Direct", "published since 2015-03-01", "said by
+    al-Abdi", "stated leaning pro-Kurdish" (``filters``: ``Answer.filters``' shape)."""
+    f = filters or {}
+    parts = []
+    if f.get("sources"):
+        parts.append(f"outlet{'s' if len(f['sources']) > 1 else ''} " + ", ".join(f["sources"]))
+    if f.get("since") and f.get("until"):
+        parts.append(f"published {f['since']} to {f['until']}")
+    elif f.get("since") or f.get("until"):
+        parts.append(f"published {'since' if f.get('since') else 'until'} {f.get('since') or f.get('until')}")
+    if f.get("speakers"):
+        parts.append("said by " + ", ".join(f["speakers"]))
+    if f.get("leanings"):
+        parts.append("stated leaning " + ", ".join(f["leanings"]))
+    return parts
+
+
 def filters_line(filters: dict | None) -> str:
     """ "Filters: outlet Syria Direct · published since 2015-03-01 · stated leaning pro-Kurdish", or ""."""
-    if not filters:
-        return ""
-    parts = []
-    if filters.get("sources"):
-        parts.append("outlet " + ", ".join(filters["sources"]))
-    if filters.get("since") or filters.get("until"):
-        parts.append("published " + " ".join(x for x in (f"from {filters['since']}" if filters.get("since") else "",
-                                                        f"until {filters['until']}" if filters.get("until") else "") if x))
-    if filters.get("speakers"):
-        parts.append("said by " + ", ".join(filters["speakers"]))
-    if filters.get("leanings"):
-        parts.append("stated leaning " + ", ".join(filters["leanings"]))
-    return "Filters: " + " · ".join(parts)
+    parts = filter_parts(filters)
+    return "Filters: " + " · ".join(parts) if parts else ""
 
 
 def read_as_line(read_as: dict | None) -> str:

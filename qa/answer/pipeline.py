@@ -19,12 +19,11 @@ from qa.analysis.event_dates import DatingAnnotator, combine, prefer_dated
 from qa.answer.compose import compose
 from qa.answer.reading import has_topic
 from qa.answer.request import AskRequest
-from qa.answer.validate import check_question
-from qa.errors import BadFilter
+from qa.answer.validate import as_of_day, check_question
 from qa.retrieval.hybrid import HybridRetriever
 from qa.retrieval.rerank import Reranker
 from qa.retrieval.term_weights import TermWeights
-from qa.retrieval.time_window import as_of_date, time_window
+from qa.retrieval.time_window import time_window
 from qa.settings import RetrievalSettings, Settings
 from qa.timing import stage
 from qa.types import Answer
@@ -54,14 +53,6 @@ def timings(stages: dict[str, float], wall_ms: float) -> dict:
     return {"retrieve_ms": total(RETRIEVE_STAGES), "compose_ms": total(set(stages) - set(RETRIEVE_STAGES) - set(corr)),
             "corroborate_ms": total(corr), "total_ms": round(wall_ms, 1),
             "stages": {k: round(v, 2) for k, v in stages.items()}}
-
-
-def as_of_day(as_of: Any) -> date:
-    """The as-of day (today when None). Raises ``BadFilter`` for a value that is no date."""
-    try:
-        return as_of_date(as_of)
-    except (TypeError, ValueError) as exc:
-        raise BadFilter(str(exc)) from None
 
 
 def window_for(query: str, as_of: Any, opts: RetrievalSettings):
@@ -116,37 +107,24 @@ def query_for(request: AskRequest, turn: Turn, read_as: dict, llm=None, history=
 def explain_not_found(result: Answer, request: AskRequest, backend: SearchBackend, read_as: dict) -> Answer:
     """A "not found" answer that says why: no article passes the filters (each named), or none of the
     sentences so attributed answers, or the articles do not say it."""
+    from qa.answer.markdown import filter_parts
+
     if not result.not_found:
         return result
-    f, taken = request.filters, " (read from the question)" if set(read_as) - {"topic", "from_history"} else ""
-    named = _filters_named(f)
-    if f is not None and f.active and backend.count(f) == 0:
-        text = f"No indexed article matches the filters{taken}: {named}. Remove or widen them to search every article."
-    elif request.speakers or request.leanings:
-        who = "; ".join(x for x in (_listed("speaker", request.speakers), _listed("stated leaning", request.leanings)) if x)
+    taken = " (read from the question)" if set(read_as) - {"topic", "from_history"} else ""
+    active = _active(request) or {}
+    where = "; ".join(filter_parts({k: v for k, v in active.items() if k in ("sources", "since", "until")}))
+    who = "; ".join(f"{what}{'s' if len(v) > 1 else ''} {', '.join(v)}"
+                    for what, v in (("speaker", request.speakers), ("stated leaning", request.leanings)) if v)
+    if where and backend.count(request.filters) == 0:
+        text = f"No indexed article matches the filters{taken}: {where}. Remove or widen them to search every article."
+    elif who:
         text = f"No sentence attributed to a source with the {who}{taken} answers this in the indexed articles."
-    elif named:
-        text = f"The indexed articles matching the filters ({named}) do not answer this."
+    elif where:
+        text = f"The indexed articles matching the filters ({where}) do not answer this."
     else:
         return result
     return replace(result, text=text)
-
-
-def _filters_named(f: Filters | None) -> str:
-    if f is None or not f.active:
-        return ""
-    parts = [_listed("outlet", f.sources)] if f.sources else []
-    if f.since and f.until:
-        parts.append(f"published {f.since} to {f.until}")
-    elif f.since or f.until:
-        parts.append(f"published {'since' if f.since else 'until'} {f.since or f.until}")
-    return "; ".join(p for p in parts if p)
-
-
-def _listed(what: str, values) -> str:
-    if not values:
-        return ""
-    return f"{what}{'s' if len(values) > 1 else ''} {', '.join(values)}"
 
 
 def dated_list(parts: Parts, request: AskRequest, query: str, dates: int = 10, per_date: int = 2) -> Answer | None:
@@ -157,7 +135,6 @@ def dated_list(parts: Parts, request: AskRequest, query: str, dates: int = 10, p
     days, and so do the request's publication-day filters."""
     from qa.analysis.event_dates import date_sentence
     from qa.analysis.timeline import TimelineOptions, build, dated_claims
-    from qa.answer.assemble import assemble
 
     f = request.filters or Filters()
     named = date_sentence(request.question, as_of_day(request.as_of).isoformat())
@@ -169,8 +146,7 @@ def dated_list(parts: Parts, request: AskRequest, query: str, dates: int = 10, p
                  parts.settings.answer, sources=f.sources, keep_evidence=True)
     if not days:
         return None
-    claims = dated_claims(days, AttributionAnnotator(parts.backend.attributions).annotate)
-    return assemble(request.question, claims, query if query != request.question else None, layout="list")
+    return _as_list(parts, request.question, dated_claims(days), query if query != request.question else None)
 
 
 def answer(parts: Parts, request: AskRequest, query: str, opts: RetrievalSettings, llm=None,
@@ -244,11 +220,11 @@ def _answer(parts: Parts, request: AskRequest, query: str, opts: RetrievalSettin
         with stage("corroboration", group=True):
             result = _corroborate(parts, question, result, (query, opts, filters, window, qv), across)
     if kind == "agreement" and result.claims and all(c.how == "quoted" for c in result.claims):
-        result = _side_by_side(question, result)
+        result = _side_by_side(parts, question, result)
     if kind == "who_is" and writer is None:
         result = _who_is(parts, question, result, hits)
     if kind == "coverage" and result.claims and all(c.how == "quoted" for c in result.claims):
-        result = _by_outlet(question, result)
+        result = _by_outlet(parts, question, result)
     return result, hits, filters, window, (writer.result if writer else None)
 
 
@@ -259,38 +235,44 @@ def _who_is(parts: Parts, question: str, result: Answer, hits) -> Answer:
     from qa.analysis.people import outlets_with_leaning, who_is_claims
     from qa.answer.reading import profile_leaning
 
-    annotate = AttributionAnnotator(parts.backend.attributions).annotate
     leaning = profile_leaning(question)  # "Which outlets are described as pro-regime?"
-    claims = (outlets_with_leaning(leaning, parts.backend, hits, annotate) if leaning
-              else who_is_claims(question, parts.backend, hits, annotate))
-    return _relaid(question, result, claims)
+    claims = (outlets_with_leaning(leaning, parts.backend, hits) if leaning
+              else who_is_claims(question, parts.backend, hits))
+    return _relaid(parts, question, result, claims)
 
 
-def _by_outlet(question: str, result: Answer) -> Answer:
+def _by_outlet(parts: Parts, question: str, result: Answer) -> Answer:
     """A coverage question's answer: one line per outlet, how the articles describe it and what it
     reported (``qa.analysis.coverage``)."""
     from qa.analysis.coverage import coverage_claims
 
-    return _relaid(question, result, coverage_claims([e for c in result.claims for e in c.evidence]))
+    return _relaid(parts, question, result, coverage_claims([e for c in result.claims for e in c.evidence]))
 
 
-def _relaid(question: str, result: Answer, claims) -> Answer:
-    """``result`` as a list of ``claims`` (each citation keeping its corroboration); ``result`` when there are none."""
+def _as_list(parts: Parts, question: str, claims, searched: str | None, before: Answer | None = None) -> Answer:
+    """``claims`` as a list answer, each cited sentence with who says it; citations keep the
+    corroboration ``before`` (the answer the list replaces) found for them."""
+    from qa.analysis.attribution import attributed
     from qa.answer.assemble import assemble
 
-    if not claims:
-        return result
-    found = {(c.article_id, c.start, c.end): c.corroboration for c in result.citations}
-    new = assemble(question, claims, result.searched, layout="list")
+    new = assemble(question, attributed(claims, parts.backend.attributions), searched, layout="list")
+    if before is None:
+        return new
+    found = {(c.article_id, c.start, c.end): c.corroboration for c in before.citations}
     return replace(new, citations=tuple(replace(c, corroboration=found.get((c.article_id, c.start, c.end)))
                                         for c in new.citations))
 
 
-def _side_by_side(question: str, result: Answer) -> Answer:
+def _relaid(parts: Parts, question: str, result: Answer, claims) -> Answer:
+    """``result`` as a list of ``claims`` (``_as_list``); ``result`` when there are none."""
+    return _as_list(parts, question, claims, result.searched, before=result) if claims else result
+
+
+def _side_by_side(parts: Parts, question: str, result: Answer) -> Answer:
     """An agreement question's answer: the verdict, then each figure with who gives it (``qa.analysis.agreement``)."""
     from qa.analysis.agreement import agreement_claims
 
-    return _relaid(question, result, agreement_claims(question, [e for c in result.claims for e in c.evidence]))
+    return _relaid(parts, question, result, agreement_claims(question, [e for c in result.claims for e in c.evidence]))
 
 
 def _compose(parts: Parts, request: AskRequest, query, hits, qv, writer=None, asked=None, on_topic=True) -> Answer:

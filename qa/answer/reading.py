@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from corpus.text.attribution.cues import LEANING
@@ -76,21 +76,10 @@ class Reading:
     leanings: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     since: str | None = None
-    words: tuple[str, ...] = field(default=(), compare=False)  # the words that named each filter
 
     @property
     def filters(self) -> bool:
         return bool(self.leanings or self.sources or self.since)
-
-    def to_dict(self) -> dict:
-        out: dict = {"topic": self.topic}
-        if self.leanings:
-            out["leanings"] = list(self.leanings)
-        if self.sources:
-            out["sources"] = list(self.sources)
-        if self.since:
-            out["since"] = self.since
-        return out
 
 
 def kind_of(question: str) -> str:
@@ -158,7 +147,7 @@ def question_words(text: str) -> list[str]:
 def read_question(question: str, outlets: Sequence[str] = (), as_of: date | None = None) -> Reading:
     """The kind of ``question``, its filters and its topic; ``outlets``: the indexed outlets' names."""
     kind = kind_of(question)
-    topic, leanings, sources, words = question, [], [], []
+    topic, leanings, sources = question, [], []
     if kind == "who_is" and _OUTLET_PROFILE.search(question):
         return Reading(kind, question)  # the leaning is what is asked about, not a filter
     for rule in (_ACCORDING, _LEANING_GROUP):
@@ -166,24 +155,23 @@ def read_question(question: str, outlets: Sequence[str] = (), as_of: date | None
             lean = _leaning(m.group("leaning"))
             if lean and lean.casefold() not in {x.casefold() for x in leanings}:
                 leanings.append(lean)
-                words.append(m.group(0).strip())
         topic = rule.sub(" ", topic)
     # an outlet named in a question about coverage or agreement is compared, not filtered to
     for name in sorted(outlets if kind not in ("coverage", "agreement") else (), key=len, reverse=True):
+        if not name or name.casefold() not in topic.casefold():
+            continue  # most outlets are not named: no pattern to build for them
         m = re.search(rf"\b(?:according\s+to|by|from|in|did|does|do|has|have)\s+(?:the\s+)?{re.escape(name)}(?=\W|$)", topic, re.I)
         if name and m and name not in sources:
             sources.append(name)
-            words.append(m.group(0).strip())
             topic = topic[: m.start()] + " " + topic[m.end():]
     since = None
     m = _SINCE.search(topic)
     if m:
         since = _since_day(m, as_of)
         if since:
-            words.append(m.group(0))
             topic = topic[: m.start()] + " " + topic[m.end():]
     topic = _FILLER.sub(r"\1", " ".join(topic.split())).strip(" ,;")
-    return Reading(kind, topic or question, tuple(leanings), tuple(sources), since, tuple(words))
+    return Reading(kind, topic or question, tuple(leanings), tuple(sources), since)
 
 
 def _leaning(word: str) -> str | None:

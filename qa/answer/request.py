@@ -9,9 +9,14 @@ from datetime import date
 from typing import Any
 
 from index.types import Filters
-from qa.answer.validate import check_mode, check_names, check_question, make_filters
-from qa.errors import BadFilter
-from qa.retrieval.time_window import as_of_date
+from qa.answer.validate import (
+    as_of_day,
+    check_k,
+    check_mode,
+    check_names,
+    check_question,
+    make_filters,
+)
 
 
 @dataclass(frozen=True)
@@ -72,14 +77,8 @@ class AskRequest:
         speakers, leanings = check_names("speakers", speakers), check_names("leanings", leanings)
         mode = check_mode(mode) if mode else None
         searched = check_question(searched) if searched else None
-        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k <= 0 or k > 100):
-            raise BadFilter(f"k must be an integer from 1 to 100, got {k!r}")
+        k = check_k(k)
         filters = make_filters(sources, since, until)
-        day = None
-        if as_of is not None and as_of != "":
-            try:
-                day = as_of_date(as_of)
-            except (TypeError, ValueError) as exc:
-                raise BadFilter(str(exc)) from None
+        day = as_of_day(as_of) if as_of not in (None, "") else None
         turns = tuple((str(q), str(a)) for q, a in (history or []))
         return cls(question, k, filters, day, speakers, leanings, corroborate, mode, turns, searched, dict(retrieval or {}))

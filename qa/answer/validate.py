@@ -100,3 +100,28 @@ def check_text(text: Any, what: str = "text") -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise BadQuestion(f"the {what} is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}")
     return text
+
+
+def check_k(k: Any) -> int | None:
+    """``k`` (passages to consider) when it is an integer from 1 to 100; None stays None.
+
+    Raises:
+        BadFilter: anything else.
+    """
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k <= 0 or k > 100):
+        raise BadFilter(f"k must be an integer from 1 to 100, got {k!r}")
+    return k
+
+
+def as_of_day(value: Any) -> date:
+    """The day a question is asked, from an ISO (or other readable) date; today when None or "".
+
+    Raises:
+        BadFilter: a value that is no date.
+    """
+    from qa.retrieval.time_window import as_of_date
+
+    try:
+        return as_of_date(value)
+    except (TypeError, ValueError) as exc:
+        raise BadFilter(str(exc)) from None

@@ -40,6 +40,9 @@ lint: $(STAMP)
 # tilse (Timeline17 metrics) without its unused heavy dependencies (textacy, numba, scikit-learn)
 bench-deps: $(STAMP)
 	$(BIN)/python -m pip install -q --no-deps --target .bench-deps tilse==0.2.1 pyrouge==0.1.3
+	# bench/parsers.py: quantulum3 and what it imports (dateparser is installed with trafilatura's htmldate)
+	$(BIN)/python -m pip install -q --no-deps --target .bench-deps quantulum3==0.10.0 inflect==7.6.0 num2words==0.5.14 \
+		docopt==0.6.2 typeguard==4.6.1 more-itertools==11.2.1 jaraco.functools==4.6.0
 
 bench-quick: $(STAMP)
 	$(BIN)/python bench/ingest.py --quick

@@ -22,13 +22,19 @@ _HELD = frozenset("arrested detained held captured kidnapped abducted hostages p
 _GROUPS = ((_KILLED, "killed"), (_HURT, "injured"), (_HELD, "held"))
 _COUNTS = frozenset(["killed", "injured", "held", "percent", "dollars", "pounds", "euros"])
 _TOLL = re.compile(  # a number read after "the death toll rose to …", "the toll in Syria is …"
-    r"\btolls?\b(?:\s+[\w'’/-]+){0,6}?\s+(?:rose|rises|risen|climbed|climbs|stands|stood|reached|reaches|topped|tops|"
-    r"hit|hits|exceeded|exceeds|surpassed|surpasses|past|to|at|of|is|was|above|over)\s*$", re.I)
+    r"\btolls?\b(?:\s+[\w'’/-]+){0,12}?\s+(?:rose|rises|risen|climbed|climbs|stands|stood|reached|reaches|topped|tops|"
+    r"hit|hits|exceeded|exceeds|surpassed|surpasses|passed|passes|past|to|at|of|is|was|above|over)\s*$", re.I)
+# the verb of a toll just before its number, with its preposition ("rose to", "surged past")
+_TOLL_VERB = re.compile(r"\b(?!(?:is|was|are|were|of|to|at)\b)[a-z]+(?:\s+(?:to|at|past|above|over|of))?\s*$", re.I)
 _TALLY = re.compile(r"\b(?:vot\w*|ballot\w*|approv\w*|pass\w*|reject\w*)\s+(?:\w+\s+){0,2}?"
                     r"(?P<tally>(?P<yes>\d{1,4})\s*[-–]\s*\d{1,4})\b", re.I)
 _PERSONS = frozenset("""fighters soldiers militants troops children women men members police policemen officers
 protesters demonstrators migrants refugees residents workers students journalists rebels insurgents""".split())
 _SKIP_UNIT = FUNCTION_WORDS | frozenset("people persons others civilians were are have had more than least".split())
+# words after a number that end what it could count: "passed 5,000 after a devastating quake" counts
+# nothing named after it ("killing 12 in the attack" is still read from the verb before it)
+_END_UNIT = frozenset("""and or but while after before since during in on at for with from to into as when because
+amid across near per until than if""".split())
 
 
 
@@ -74,13 +80,17 @@ def figures(sentence: str) -> list[Figure]:
             value *= 1e6 if "million" in scale else 1e9 if "billion" in scale else 1e3 if "thousand" in scale else 1
         before = sentence[max(0, m.start() - 25) : m.start()]
         unit, upto = _unit(m.group("after"), before, raw)
-        if unit not in _COUNTS and _TOLL.search(sentence, max(0, m.start() - 60), m.start()):
+        toll_verb = None
+        if unit not in _COUNTS and _TOLL.search(sentence, max(0, m.start() - 120), m.start()):
             unit, upto = "killed", 0  # "the death toll … rose to 143, officials said"
+            toll_verb = _TOLL_VERB.search(sentence, max(0, m.start() - 40), m.start())
         if re.search(r"magnitude[\s-]*$", before, re.I) or re.match(r"[\s-]*magnitude", sentence[m.end("n"):], re.I):
             unit, upto = "magnitude", 0  # "a magnitude 6.3 quake", "the 7.8-magnitude earthquake": not a count
         if unit is None:
             continue
         start, end = m.start(), m.end("n") + upto  # the figure as read: "at least 45 people were killed"
+        if toll_verb is not None:  # "surpassed 11,000 people", "rose to 268": the words that give the toll
+            start = toll_verb.start()
         if not upto:  # counted by the verb before it: "killed 33 people" reads from the verb
             verb = list(_WORD.finditer(before))[-2:]
             hit = next((w for w in reversed(verb) if any(w.group(0).lower() in g for g, _ in _GROUPS)), None)
@@ -102,7 +112,7 @@ def _unit(after: str, before: str, raw: str) -> tuple[str | None, int]:
     prior = [w.lower() for w in _WORD.findall(before)][-2:]
     for w in _WORD.finditer(after):  # the first word that says what is counted
         low = w.group(0).lower()
-        if low in ("and", "or", "but", "while"):
+        if low in _END_UNIT:
             break  # "killing 12 and wounding 40": what follows counts something else
         if low in _SKIP_UNIT or not low.isalpha():
             continue

@@ -58,7 +58,11 @@ def test_figures_count_things_and_leave_dates_years_and_vague_amounts_out():
     got = [(f.value, f.unit, f.text) for f in figures("The army captured 5 villages, killing 12 and wounding 40 others.")]
     assert got == [(5.0, "village", "5 villages"), (12.0, "killed", "killing 12"), (40.0, "injured", "wounding 40 others")]
     got = [(f.value, f.unit, f.text) for f in figures("The death toll from the floods rose to 143, officials said.")]
-    assert got == [(143.0, "killed", "143")]
+    assert got == [(143.0, "killed", "rose to 143")]  # the words that give the toll
+    got = [(f.value, f.unit, f.text) for f in figures("The death toll has surged past 5,000 after a devastating earthquake.")]
+    assert got == [(5000.0, "killed", "surged past 5,000")]  # not 5,000 "devastating"
+    got = [(f.value, f.unit) for f in figures("Rescuers found 29 during the night and 12 in the rubble.")]
+    assert got == []  # a number that names nothing it counts is no figure
     got = [(f.value, f.unit, f.text) for f in figures("Lawmakers voted 101-6 to remove him; the toll road costs 5 dollars.")]
     assert got == [(101.0, "votes", "101-6"), (5.0, "dollar", "5 dollars")]
     pairs = conflicting("At least 45 people were killed.", "The attack killed 33 people and injured 45.")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app.html import answer_html, conversation_sources_html, error_html
 from app.uploads import accept
-from qa.answer.request import AskRequest
+from qa.answer.request import UNREAD, AskRequest
 from qa.assistant import Assistant
 from qa.conversation import Conversation
 from qa.errors import USER_ERRORS, BadFilter, BadQuestion, IndexNotFound
@@ -52,17 +52,20 @@ class ChatBackend:
 
     # ----- chat -----
     def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None, as_of=None,
-            speakers=None, leanings=None, mode=None, on_token=None):
+            speakers=None, leanings=None, mode=None, on_token=None, unread=(), before=None):
         """One chat turn. Returns ``(conv, answer_html, sources_html, error_message)``.
 
         ``mode="llm"``: a written answer (``on_token`` sees it as it is written); a follow-up is then
-        rewritten by the LLM from the conversation, when one is configured."""
+        rewritten by the LLM from the conversation, when one is configured. ``unread``: what not to
+        read from the words (``AskRequest.unread``); ``before``: the history is the turns before this
+        one (1-based; default: all of them)."""
         conv = conv if conv is not None else Conversation()
+        earlier = conv.turns if before is None else conv.turns[: before - 1]
         try:
             request = AskRequest.build(
                 question, sources=sources or None, since=since or None, until=until or None, as_of=as_of or None,
                 speakers=_names(speakers), leanings=_names(leanings), mode=mode or None,
-                history=[(t.question, t.text) for t in conv.turns])
+                history=[(t.question, t.text) for t in earlier], unread=unread)
             answer = self.assistant.answer(request, on_token=on_token)  # a follow-up is read with the history there
         except USER_ERRORS as exc:
             return conv, None, None, str(exc)
@@ -70,7 +73,18 @@ class ChatBackend:
             return conv, None, None, unexpected(exc)
         conv.turns.append(answer)
         turn = len(conv.turns)
+        if unread:
+            conv.unread[turn] = tuple(unread)
         return conv, answer_html(answer, turn), conversation_sources_html(conv.turns), None
+
+    def unread_request(self, chip: str, conv: Conversation | None) -> tuple[str, tuple[str, ...], int] | None:
+        """A removed "Read as" chip (``"3:leanings"``: turn 3's stated leaning) as ``(question, unread,
+        turn)``, to ask that turn's question again without it; None for a chip that names no turn."""
+        turn, _, what = str(chip or "").partition(":")
+        if conv is None or not turn.isdigit() or not 1 <= int(turn) <= len(conv.turns) or what not in UNREAD:
+            return None
+        t = int(turn)
+        return conv.turns[t - 1].question, tuple(dict.fromkeys((*conv.unread.get(t, ()), what))), t
 
     def ask_streaming(self, question, conv, *args, mode=None):
         """``ask`` as a generator: ``("draft", text so far)`` while an LLM writes, then ``("done", ask's result)``."""

@@ -10,7 +10,7 @@ import html
 import re
 from urllib.parse import urlparse
 
-from qa.answer.markdown import filters_line, read_as_line, who_says
+from qa.answer.markdown import filters_line, read_as_parts, who_says
 from qa.types import Answer, Citation
 
 _MARKER = re.compile(r" \[(\d+)\]")
@@ -62,9 +62,11 @@ def answer_html(answer: Answer, turn: int) -> str:
         body += f'<details class="qa-unsupported"><summary>{len(answer.unsupported)} written sentence(s) left out: not supported by the evidence they cite</summary><ul>{items}</ul></details>'
     if answer.mode == "llm" and answer.model:
         body += f'<p class="qa-searched">Written by {_e(answer.model)}; every sentence checked against the span it cites</p>'
-    read = read_as_line(answer.read_as)
-    if read:
-        body += f'<p class="qa-searched qa-read-as">{_e(read)}</p>'
+    chips = read_as_parts(answer.read_as)
+    if chips:  # each a chip; its ✕ asks the question again without it (app.web)
+        body += ('<p class="qa-searched qa-read-as">Read as: ' + " ".join(
+            f'<span class="qa-chip">{_e(words)} <a class="qa-chip-x" href="#qa-unread-{turn}-{what}" '
+            f'title="Ask again without this" aria-label="Remove: {_e(words)}">✕</a></span>' for what, words in chips) + "</p>")
     active = filters_line(answer.filters)
     if active:
         body += f'<p class="qa-searched qa-filters">{_e(active)}</p>'
@@ -193,6 +195,10 @@ def error_html(message: str) -> str:
 
 
 CSS = """
+.qa-chip { display: inline-block; border: 1px solid #d0d7de; border-radius: 12px; padding: 0 8px; margin: 2px 4px 2px 0; background: #f6f8fa; }
+.qa-chip-x { text-decoration: none; color: #57606a; margin-left: 4px; }
+.qa-chip-x:hover { color: #cf222e; }
+#qa-unread, #qa-unread-go { display: none !important; }
 .qa-sources { max-height: 70vh; overflow-y: auto; }
 .qa-source { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 10px; margin: 8px 0; }
 .qa-source.qa-focus { outline: 3px solid #f59e0b; }
@@ -214,6 +220,18 @@ mark.qa-focus-mark { outline: 2px solid #0969da; background: #fff3b0; }
 HEAD_JS = """
 <script>
 document.addEventListener('click', function (ev) {
+  const x = ev.target.closest && ev.target.closest('a.qa-chip-x');
+  if (x) {  // a "Read as" chip removed: the question asked again without it
+    ev.preventDefault();
+    const m = (x.getAttribute('href') || '').match(/^#qa-unread-(\d+)-(\w+)$/);
+    const box = document.querySelector('#qa-unread textarea, #qa-unread input');
+    const go = document.getElementById('qa-unread-go');
+    if (!m || !box || !go) return;
+    box.value = m[1] + ':' + m[2];
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    setTimeout(function () { go.click(); }, 50);
+    return;
+  }
   const a = ev.target.closest && ev.target.closest('a.qa-marker');
   if (!a) return;
   ev.preventDefault();

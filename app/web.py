@@ -39,6 +39,8 @@ def build(assistant: Assistant):
                         question = gr.Textbox(placeholder="Ask about the articles…", show_label=False, scale=5, elem_id="qa-question")  # no cut: a question over the limit is refused with a message
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="qa-ask")
                     error = gr.HTML("", elem_id="qa-error")
+                    unread_box = gr.Textbox("", elem_id="qa-unread", show_label=False, container=False)  # set by a chip's ✕ (hidden)
+                    unread_go = gr.Button("again", elem_id="qa-unread-go")
                     llm_s = assistant.settings.llm
                     mode = gr.Radio([("Quoted sentences", "extractive"), ("Written by the LLM (verified)", "llm")],
                                     value=assistant.settings.answer.mode, label="Answer",
@@ -102,6 +104,20 @@ def build(assistant: Assistant):
                 history = shown + [{"role": "assistant", "content": ans_html}]
                 yield (history, conv, src_html, "", "", backend.export(conv), backend.export(conv, last_only=True))
 
+        def on_unread(chip, history, conv, srcs, s, u, day, who, lean, how):
+            again = backend.unread_request(chip, conv)
+            if again is None:
+                return history, conv, gr.update(), "", gr.update(), gr.update()
+            q, unread, turn = again
+            dropped = ", ".join(unread)
+            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u, day, who, lean, mode=how,
+                                                        unread=unread, before=turn)
+            if err:
+                return history, conv, gr.update(), error_html(err), gr.update(), gr.update()
+            history = list(history or []) + [{"role": "user", "content": plain(f"{q} (asked again, not reading: {dropped})")},
+                                             {"role": "assistant", "content": ans_html}]
+            return history, conv, src_html, "", backend.export(conv), backend.export(conv, last_only=True)
+
         ask_inputs = [question, chat, conv_state, source_filter, since, until, as_of, speaker_filter, leaning_filter, mode]
         ask_outputs = [chat, conv_state, sources_panel, error, question, export_conv, export_last]
         def on_example(evt):
@@ -110,6 +126,9 @@ def build(assistant: Assistant):
         on_example.__annotations__ = {"evt": gr.SelectData}  # a real class, not a postponed string: Gradio injects it
 
         chat.example_select(on_example, None, question, api_visibility="private")
+        unread_go.click(on_unread, [unread_box, chat, conv_state, source_filter, since, until, as_of, speaker_filter,
+                                    leaning_filter, mode], [chat, conv_state, sources_panel, error, export_conv, export_last],
+                        api_visibility="private")
         send.click(on_ask, ask_inputs, ask_outputs, api_visibility="private")
         question.submit(on_ask, ask_inputs, ask_outputs, api_visibility="private")
         clear.click(lambda: ([], None, sources_html(None, 0), "", None, None), None,

@@ -48,6 +48,16 @@ def cited(a) -> bool:
     return not a.not_found and bool(a.citations)
 
 
+def leads_with(words: str):
+    """The answer's first sentence is the one that answers the wh-word ("Who attacked …?" → the attacker)."""
+    return lambda a: cited(a) and a.text.startswith(words)
+
+
+def speaker_leads(name: str):
+    """A "who said" answer: its first line opens with the speaker, before the sentence quoted."""
+    return lambda a: cited(a) and a.text.split("\n")[0].removeprefix("- ").startswith(f"{name}, ")
+
+
 def says_why(words: str):
     return lambda a: a.not_found and words in a.text
 
@@ -58,8 +68,12 @@ CONVERSATIONS = {
         ("What happened near Kobani, by date?", {}, "timeline", dated_list, False),
         ("And what did the pro-Kurdish media report?", {}, "source_view", leaning("pro-Kurdish"), True),
     ],
+    "who did it, then according to whom": [
+        ("Who attacked Tel Khanzir?", {}, "fact", leads_with("The Islamic State [IS] attacked"), False),
+        ("According to whom were 27 IS corpses captured?", {}, "who_said", speaker_leads("ANHA"), False),
+    ],
     "a fact, then why": [
-        ("Who attacked Tel Khanzir, and why?", {}, "fact", cited, False),
+        ("Who attacked Tel Khanzir, and why?", {}, "fact", leads_with("The Islamic State [IS] attacked"), False),
         ("Why?", {}, "fact", cited, True),
     ],
     "do the figures agree, then who reported": [
@@ -78,7 +92,8 @@ CONVERSATIONS = {
     ],
     "one day, then who said it": [
         ("What happened on Tuesday near Kobani?", {}, "timeline", dated_list, False),
-        ("Who said the clashes were ongoing?", {}, "who_said", cited, False),
+        ("Who said the clashes were ongoing?", {}, "who_said", speaker_leads("Mustafa al-Abdi"), False),
+        ("Who reported that the YPG captured 27 IS corpses?", {}, "who_said", speaker_leads("ANHA"), False),
     ],
 }
 

@@ -150,6 +150,7 @@ class Assistant:
         corroborate: bool | None = None,
         mode: str | None = None,
         history: Iterable[tuple[str, str]] | None = None,
+        unread: Iterable[str] | None = None,
         on_token: Callable[[str], None] | None = None,
         **retrieval: Any,
     ) -> Answer:
@@ -164,7 +165,7 @@ class Assistant:
         """
         request = AskRequest.build(question, k=k, sources=sources, since=since, until=until, as_of=as_of,
                                    speakers=speakers, leanings=leanings, corroborate=corroborate, mode=mode,
-                                   history=history, searched=searched, retrieval=retrieval)
+                                   history=history, searched=searched, retrieval=retrieval, unread=unread)
         return self.answer(request, on_token=on_token)
 
     def answer(self, request: AskRequest, on_token: Callable[[str], None] | None = None) -> Answer:
@@ -227,17 +228,20 @@ class Assistant:
         return StanceScorer(self.embedder, self.settings.answer.stance_model).stance(claim, text).to_dict()
 
     def timeline(self, query: str, *, since: str | None = None, until: str | None = None, dates: int = 10,
-                 per_date: int = 3, sources: Iterable[str] | None = None, passages: int = 60) -> dict:
+                 per_date: int = 3, sources: Iterable[str] | None = None, passages: int | None = None) -> dict:
         """The dated events about ``query`` across the indexed articles (see ``qa.analysis.timeline``).
 
         since/until bound the events' days (ISO, inclusive); dates: how many days; per_date: events a
-        day; passages: how many of the query's passages are read (more for a long timeline).
+        day; passages: how many of the query's passages are read (None: as many as the span and
+        the number of dates need, ``qa.analysis.timeline.reading_depth``).
         """
         from qa.analysis.timeline import TimelineOptions, build
 
         query = check_question(query)
         f = make_filters(sources, since, until)
         for name, n, top in (("dates", dates, 366), ("per_date", per_date, 100), ("passages", passages, 5000)):
+            if n is None and name == "passages":
+                continue
             if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= top:
                 raise BadFilter(f"{name} must be an integer from 1 to {top}, got {n!r}")
         opts = TimelineOptions(dates=dates, per_date=per_date, passages=passages,
@@ -377,11 +381,12 @@ def ask(
     corroborate: bool | None = None,
     mode: str | None = None,
     history: Iterable[tuple[str, str]] | None = None,
+    unread: Iterable[str] | None = None,
 ) -> Answer:
     """Answer ``question`` from the index in the default data home (``QA_HOME``)."""
     return default_assistant().answer(AskRequest.build(
         question, k=k, sources=sources, since=since, until=until, as_of=as_of, speakers=speakers, leanings=leanings,
-        corroborate=corroborate, mode=mode, history=history))
+        corroborate=corroborate, mode=mode, history=history, unread=unread))
 
 
 __all__ = ["MAX_QUESTION_CHARS", "AskRequest", "Assistant", "Filters", "ask", "check_question", "make_filters"]

@@ -14,7 +14,14 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from qa.answer.reading import Reading, has_topic, question_words, read_question
+from qa.answer.reading import (
+    Reading,
+    asks_for_dated_list,
+    has_topic,
+    question_words,
+    read_question,
+    without_list_words,
+)
 from qa.types import Answer
 
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
@@ -75,15 +82,19 @@ def read_turns(questions: list[str], outlets=(), as_of=None) -> list[Turn]:
             out.append(Turn(q, r, q))
             continue
         p = out[-1]
+        # what a follow-up takes from the turn before: what it was about, not how it asked ("…, by date")
+        listed = asks_for_dated_list(p.question) and not asks_for_dated_list(q)
+        p_query = without_list_words(p.query) if listed else p.query
+        p_topic = without_list_words(p.reading.topic) if listed else p.reading.topic
         # the words a follow-up takes from the turn before: its topic, not the words that became its filters
-        before = p.query if not p.reading.filters else (p.reading.topic if has_topic(p.reading.topic) else "")
+        before = p_query if not p.reading.filters else (p.reading.topic if has_topic(p.reading.topic) else "")
         if not topical and (r.filters or not leans):
             # "And what did the pro-Kurdish media report?": the last question again, with its own filter
-            query, topic = p.query, p.reading.topic
+            query, topic = p_query, p_topic
         elif topical:  # "Why did they attack it?": the previous words added
             query, topic = rewrite(q, [before] if before else []), r.topic
         else:  # "Why?"
-            query, topic = rewrite(q, [before] if before else []), p.reading.topic
+            query, topic = rewrite(q, [before] if before else []), p_topic
         r = replace(r, topic=topic, leanings=r.leanings or p.reading.leanings, sources=r.sources or p.reading.sources,
                     since=r.since or p.reading.since)
         out.append(Turn(q, r, query, follow_up=True))
@@ -95,6 +106,7 @@ class Conversation:
     """One browser session's turns: what was asked, what was searched, and the answer."""
 
     turns: list[Answer] = field(default_factory=list)
+    unread: dict[int, tuple[str, ...]] = field(default_factory=dict)  # by turn (1-based): the chips removed
 
     def searched_history(self) -> list[str]:
         return [t.searched or t.question for t in self.turns]

@@ -67,6 +67,7 @@ class AnswerSettings(Group):
     corroboration_related: float = Field(0.55, ge=0, le=1, description="relatedness (meaning, shared names and numbers, shared words) at which another article's sentence reports the same thing")
     stance_model: str | None = Field(None, description="a sentence-transformers NLI CrossEncoder (hub name or folder) for stance; None: the built-in cue rules")
     source_weight: float = Field(0.3, ge=0, description="sentence score: bonus when the question names who the sentence is attributed to (a name, role, outlet or leaning)")
+    doer_weight: float = Field(0.3, ge=0, description="sentence score: bonus, in a 'who did it' question ('Who attacked …?'), when the sentence names the doer of that action; such a sentence leads the answer")
 
 
 class LLMSettings(Group):

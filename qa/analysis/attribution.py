@@ -177,3 +177,37 @@ def prefer_named(question: str, bonus: float, asked_for: bool = False) -> Callab
         return bonus if q & source_words(a) else 0.0
 
     return prefer
+
+
+def speaker_line(a: dict) -> str | None:
+    """"Roman Yusef, the Al-Hasakah-based activist (pro-Kurdish; carried by Syria Direct)": who says a
+    sentence, with the role, affiliation and leaning the article states, and the outlet carrying it;
+    "Syria Direct, in its own reporting" for a sentence in the outlet's own voice; None: not known."""
+    if a.get("kind") == "unattributed":
+        return f"{a['carrier']}, in its own reporting" if a.get("carrier") else None
+    if not a.get("speaker"):
+        return None
+    who = a["speaker"]
+    role = a.get("role")
+    if role and role.casefold() not in who.casefold():
+        who = f"{who}, {role}"
+    notes = [x for x in (a.get("affiliation"), a.get("leaning")) if x and x.casefold() not in who.casefold()]
+    carrier = a.get("carrier")
+    if carrier and carrier.casefold() not in who.casefold():
+        notes.append(f"carried by {carrier}")
+    return f"{who} ({'; '.join(notes)})" if notes else who
+
+
+def who_said_claims(claims: Sequence[Claim]) -> list[Claim] | None:
+    """A "who said" answer: each quoted sentence led by who says it (``speaker_line``), the
+    attributed ones first; None when no cited sentence is attributed to anyone (the quoted answer
+    stands: the articles do not say who)."""
+    said, own = [], []
+    for c in claims:
+        e = c.evidence[0] if len(c.evidence) == 1 else None
+        line = speaker_line(e.attribution) if e is not None and e.attribution else None
+        if line is None:
+            continue
+        text = f"{line}: {' '.join(e.text.split())}"
+        (own if e.attribution.get("kind") == "unattributed" else said).append(Claim(text, c.evidence, c.how))
+    return said + own if said else None

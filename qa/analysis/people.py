@@ -3,7 +3,9 @@ states them where they speak, their stated leaning, and what they said, each cit
 
 Read from the attribution relations stored for the articles the question's passages come from: a
 relation whose speaker is the person asked about (the full name, or the surname of a full name) and
-whose source the article describes. Nothing is added that the relation's sentence does not state.
+whose source the article describes; for someone who does not speak, the apposition after their name
+("X, the Republican running for Virginia governor, …"). Nothing is added that the cited sentence
+does not state.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def who_is_claims(question: str, backend: SearchBackend, hits: Sequence[Hit]) ->
             if r.get("role") or r.get("affiliation"):
                 said.append((r, e))
     if not described:
-        return None
+        return _described_in_passing(name, hits)
     r, e = described[0]
     parts = [x for x in (r.get("role"), None if (r.get("affiliation") or "") in (r.get("role") or "") else r.get("affiliation")) if x]
     more = f"; stated leaning {r['leaning']}" if r.get("leaning") else ""
@@ -91,6 +93,21 @@ def who_is_claims(question: str, backend: SearchBackend, hits: Sequence[Hit]) ->
         seen.add(r2["content"]["text"])
         claims.append(Claim(f"{r2['speaker']} {'said' if r2.get('kind') != 'according_to' else 'is the source for'}: “{content}”", (e2,)))
     return claims
+
+
+def _described_in_passing(name: str, hits: Sequence[Hit]) -> list[Claim] | None:
+    """Who someone is when they do not speak: the apposition the article sets after their name
+    ("Notably absent was Winsome Earle-Sears, the Republican running for Virginia governor, who …"),
+    the article's words, cited; None when no retrieved sentence describes them so."""
+    rule = re.compile(rf"\b{re.escape(name)},\s+(?P<d>(?:the|a|an)\s+[^,;:()“”\"]{{3,90}}?)(?=\s*(?:,|;|\.|$|\s+who\b|\s+and\b))")
+    for h in hits:
+        p = h.passage
+        for a, b in passage_spans(p):
+            m = rule.search(p.text, a, b)
+            if m:
+                e = Evidence.from_hit(h, p.start + a, p.start + b, h.score)
+                return [Claim(f"{name}: {m.group('d')}, as {e.source or 'the article'} describes them.", (e,))]
+    return None
 
 
 def outlets_with_leaning(leaning: str, backend: SearchBackend, hits: Sequence[Hit]) -> list[Claim] | None:

@@ -39,10 +39,29 @@ NO_EVENTS = "No dated events about this in the indexed articles."
 class TimelineOptions:
     dates: int = 10
     per_date: int = 3
-    passages: int = 60  # passages read (the query's best, by hybrid search)
+    passages: int | None = None  # passages read (the query's best, by hybrid search); None: ``reading_depth``
     since: str | None = None
     until: str | None = None
     published_until: str | None = None  # read only articles published by this day (None: any)
+
+    @property
+    def read_passages(self) -> int:
+        return self.passages if self.passages is not None else reading_depth(self.dates, self.since, self.until)
+
+
+# a timeline's reading depth (``reading_depth``), chosen on three Timeline17 topics (bpoil, egypt,
+# finan) and confirmed on the other three (bench/timeline17.py)
+PER_DATE_READ, PER_SPAN_DAY_READ, LEAST_READ, MOST_READ = 20, 2, 250, 1000
+
+
+def reading_depth(dates: int, since: str | None = None, until: str | None = None) -> int:
+    """Passages a timeline reads when the caller does not say: more for more dates asked and for a
+    longer span (a span of years holds its few dates among many more reported days), between
+    ``LEAST_READ`` and ``MOST_READ``."""
+    span = 0
+    if since and until:
+        span = max((date.fromisoformat(until) - date.fromisoformat(since)).days + 1, 0)
+    return min(MOST_READ, max(LEAST_READ, PER_DATE_READ * dates + PER_SPAN_DAY_READ * span))
 
 
 def build(retriever: HybridRetriever, backend: SearchBackend, query: str, opts: TimelineOptions,
@@ -56,13 +75,14 @@ def build(retriever: HybridRetriever, backend: SearchBackend, query: str, opts: 
     """
     # an article published before ``since`` can still describe a later plan, but not a later event
     f = make_filters(sources, opts.since, opts.published_until)
-    ropts = retrieval.model_copy(update={"candidates": max(50, opts.passages), "rerank": False,
+    depth = opts.read_passages
+    ropts = retrieval.model_copy(update={"candidates": max(50, depth), "rerank": False,
                                          "time_boost": 0.0, "dedupe": False})
     cands = retriever.candidates(backend, query, ropts, f)
-    top = cands.pids[: opts.passages]
+    top = cands.pids[:depth]
     by_pid = {p.pid: p for p in backend.passages(top)}
     hits = [Hit(by_pid[int(pid)], float(score), {"fused": float(score)})
-            for pid, score in zip(top, cands.fused[: opts.passages], strict=True) if int(pid) in by_pid]
+            for pid, score in zip(top, cands.fused[:depth], strict=True) if int(pid) in by_pid]
     terms = TermWeights(backend)
     q_terms = set(terms.analyze([query])[0])
     if hits:  # only passages that are about the query (the answer's evidence test, see qa.answer.evidence)

@@ -43,12 +43,14 @@ def compose(
     keep: Callable[[Evidence], bool] | None = None,
     prefer: Callable[[Evidence], float] | None = None,
     on_topic: bool = False,
+    lead: Callable[[Evidence], bool] | None = None,
 ) -> Answer:
     """Build the ``Answer`` for ``question`` from ranked ``hits``.
 
     The annotators run on the candidate sentences, so ``keep`` (a filter) and ``prefer`` (a score
     bonus) can look at what they add, e.g. who says each sentence. ``on_topic``: the question names
-    a topic, so a passage ``keep`` lets through must be about it on its own (see ``select_evidence``).
+    a topic, so a passage ``keep`` lets through must be about it on its own, and the sentences
+    ``lead`` picks come first (see ``select_evidence``).
     """
     query = searched or question
 
@@ -59,7 +61,7 @@ def compose(
 
     sel: Selection = select_evidence(query, hits, embedder, settings, terms=terms, passage_vectors=passage_vectors,
                                      query_vector=query_vector, annotate=annotate if annotators else None,
-                                     keep=keep, prefer=prefer, on_topic=on_topic)
+                                     keep=keep, prefer=prefer, on_topic=on_topic, lead=lead)
     if not sel.found:
         return not_found(question, annotate(sel.closest) if annotators else sel.closest, searched)
     claims = (writer or QuoteWriter()).write(question, sel.evidence)

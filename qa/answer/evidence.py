@@ -38,8 +38,8 @@ class Selection:
 
 def passage_strength(query: str, hits: list[Hit], qv: np.ndarray | None, pvecs: np.ndarray | None,
                      terms: TermWeights, s: AnswerSettings) -> list[float]:
-    """Evidence strength of each passage in [0, 1]: meaning and keyword coverage together."""
-    cover = terms.coverages(query, [h.passage.titled_text for h in hits])
+    """Evidence strength of each passage in [0, 1]: meaning and coverage of the question's topic words together."""
+    cover = terms.coverages(query, [h.passage.titled_text for h in hits], topic_only=True)
     w = s.passage_meaning_weight
     out = []
     for i, c in enumerate(cover):
@@ -52,11 +52,13 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
                     passage_vectors: np.ndarray | None, query_vector: np.ndarray | None = None,
                     annotate: Callable[[tuple[Evidence, ...]], tuple[Evidence, ...]] | None = None,
                     keep: Callable[[Evidence], bool] | None = None,
-                    prefer: Callable[[Evidence], float] | None = None, on_topic: bool = False) -> Selection:
+                    prefer: Callable[[Evidence], float] | None = None, on_topic: bool = False,
+                    lead: Callable[[Evidence], bool] | None = None) -> Selection:
     """Choose the sentences of ``hits`` that best answer ``query``.
 
     ``annotate`` adds to candidate sentences (who says each) before ``keep`` (a filter: only
-    these may be quoted) and ``prefer`` (a bonus added to a sentence's score) look at them.
+    these may be quoted) and ``prefer`` (a bonus added to a sentence's score) look at them. The
+    chosen sentences for which ``lead`` holds (those answering the question's "who") come first.
     """
     if not hits:
         return Selection()
@@ -135,6 +137,8 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
         e = sentences[i]
         article_rank[e.article_id] = min(article_rank[e.article_id], int(e.scores["passage_rank"]))
     chosen.sort(key=lambda i: (article_rank[sentences[i].article_id], sentences[i].start))
+    if lead is not None:
+        chosen.sort(key=lambda i: not lead(sentences[i]))
     picked = tuple(replace(sentences[i], score=float(score[i])) for i in chosen)
     return Selection(evidence=picked, found=True, vectors=svecs[chosen])
 

@@ -69,21 +69,28 @@ def filters_line(filters: dict | None) -> str:
     return "Filters: " + " · ".join(parts) if parts else ""
 
 
+def read_as_parts(read_as: dict | None) -> list[tuple[str, str]]:
+    """What was read from a question's words, each as ``(what, words)``: ``what`` is the
+    ``AskRequest.unread`` key that declines it ("leanings", "sources", "since", "history")."""
+    if not read_as:
+        return []
+    parts = []
+    if read_as.get("leanings"):
+        parts.append(("leanings", "stated leaning " + ", ".join(read_as["leanings"])))
+    if read_as.get("sources"):
+        parts.append(("sources", "outlet " + ", ".join(read_as["sources"])))
+    if read_as.get("since"):
+        parts.append(("since", f"published since {read_as['since']}"))
+    if read_as.get("from_history"):
+        parts.append(("history", f"about: {read_as.get('topic', '')} (from the turn before)"))
+    return parts
+
+
 def read_as_line(read_as: dict | None) -> str:
     """ "Read as: stated leaning pro-Kurdish · published since 2015-03-20 · the topic of the turn before",
     or "" when the question's words named no filter and it leaned on no earlier turn."""
-    if not read_as or not (set(read_as) - {"topic"}):
-        return ""
-    parts = []
-    if read_as.get("leanings"):
-        parts.append("stated leaning " + ", ".join(read_as["leanings"]))
-    if read_as.get("sources"):
-        parts.append("outlet " + ", ".join(read_as["sources"]))
-    if read_as.get("since"):
-        parts.append(f"published since {read_as['since']}")
-    if read_as.get("from_history"):
-        parts.append(f"about: {read_as.get('topic', '')} (from the turn before)")
-    return "Read as: " + " · ".join(parts)
+    parts = read_as_parts(read_as)
+    return "Read as: " + " · ".join(words for _, words in parts) if parts else ""
 
 
 def who_says(a: dict | None, outlet: str = "") -> str:

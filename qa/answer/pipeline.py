@@ -15,6 +15,7 @@ from index.backend import SearchBackend
 from index.embed import Embedder
 from index.types import Filters
 from qa.analysis.attribution import AttributionAnnotator, keep_attributed, prefer_named
+from qa.analysis.doers import prefer_doer
 from qa.analysis.event_dates import DatingAnnotator, combine, prefer_dated
 from qa.answer.compose import compose
 from qa.answer.reading import has_topic
@@ -69,7 +70,12 @@ def read(request: AskRequest, history, outlets) -> tuple[Turn, AskRequest, dict]
     taken from the words (``from_history`` when a follow-up took them from the turn before)."""
     from qa.conversation import read_turns
 
-    turn = read_turns([q for q, _ in history] + [request.question], outlets, request.as_of or date.today())[-1]
+    earlier = [] if "history" in request.unread else [q for q, _ in history]
+    turn = read_turns(earlier + [request.question], outlets, request.as_of or date.today())[-1]
+    declined = [k for k in request.unread if k != "history" and getattr(turn.reading, k)]
+    if declined:  # the reader removed what was read from the words ("Read as" chips): they are words again
+        turn = replace(turn, reading=replace(turn.reading, topic=request.question if not turn.follow_up else turn.reading.topic,
+                                             **{k: () if k != "since" else None for k in declined}))
     r, f = turn.reading, request.filters or Filters()
     read_as: dict = {"topic": r.topic}
     leanings = request.leanings
@@ -200,6 +206,10 @@ def _answer(parts: Parts, request: AskRequest, query: str, opts: RetrievalSettin
     across = kind in ("coverage", "agreement") if turn is not None else is_corroboration_question(question)
     if across:
         query = topic(query)
+    elif kind == "who_said":  # the statement is searched for; "who said" is answered by its attribution
+        from qa.answer.reading import without_source_words
+
+        query = without_source_words(query)
     if (request.speakers or request.leanings) and request.k is None:  # only some sentences may be quoted
         opts = opts.model_copy(update={"k": max(opts.k, 20)})
     filters = request.filters
@@ -221,6 +231,8 @@ def _answer(parts: Parts, request: AskRequest, query: str, opts: RetrievalSettin
             result = _corroborate(parts, question, result, (query, opts, filters, window, qv), across)
     if kind == "agreement" and result.claims and all(c.how == "quoted" for c in result.claims):
         result = _side_by_side(parts, question, result)
+    if kind == "who_said" and result.claims and all(c.how == "quoted" for c in result.claims):
+        result = _who_said(parts, question, result)
     if kind == "who_is" and writer is None:
         result = _who_is(parts, question, result, hits)
     if kind == "coverage" and result.claims and all(c.how == "quoted" for c in result.claims):
@@ -239,6 +251,14 @@ def _who_is(parts: Parts, question: str, result: Answer, hits) -> Answer:
     claims = (outlets_with_leaning(leaning, parts.backend, hits) if leaning
               else who_is_claims(question, parts.backend, hits))
     return _relaid(parts, question, result, claims)
+
+
+def _who_said(parts: Parts, question: str, result: Answer) -> Answer:
+    """A "who said" answer: each sentence led by its speaker, role and outlet
+    (``qa.analysis.attribution.who_said_claims``)."""
+    from qa.analysis.attribution import who_said_claims
+
+    return _relaid(parts, question, result, who_said_claims(result.claims))
 
 
 def _by_outlet(parts: Parts, question: str, result: Answer) -> Answer:
@@ -282,6 +302,7 @@ def _compose(parts: Parts, request: AskRequest, query, hits, qv, writer=None, as
     if writer is not None:  # the model reads more evidence than a quoted answer shows
         s = s.model_copy(update={"max_sentences": settings.llm.evidence, "score_ratio": min(s.score_ratio, 0.5)})
     speakers, leanings = request.speakers, request.leanings
+    doer = prefer_doer(question, s.doer_weight)  # "Who attacked …?": the sentence naming the attacker leads
     return compose(
         question, hits, parts.embedder, s, writer=writer, terms=TermWeights(backend),
         passage_vectors=backend.vectors([h.passage.pid for h in hits]) if hits else None,
@@ -289,8 +310,8 @@ def _compose(parts: Parts, request: AskRequest, query, hits, qv, writer=None, as
         annotators=(AttributionAnnotator(backend.attributions), DatingAnnotator()),
         keep=keep_attributed(speakers, leanings),
         prefer=combine(prefer_named(asked, settings.answer.source_weight, asked_for=bool(speakers or leanings)),
-                       prefer_dated(asked, as_of_day(request.as_of), settings.answer.event_weight)),
-        on_topic=on_topic,
+                       prefer_dated(asked, as_of_day(request.as_of), settings.answer.event_weight), doer),
+        on_topic=on_topic, lead=(lambda e: doer(e) > 0) if doer else None,
     )
 
 

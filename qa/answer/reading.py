@@ -50,7 +50,7 @@ _TIMELINE = re.compile(_DATED_LIST.pattern + r"|^\s*when\b|\bon what (?:day|date
 _WHO_IS = re.compile(r"(?:^|[,;:])\s*(?:who\s+(?:is|was|are|were)\b(?!\s+(?:the\s+)?(?:source|behind|responsible))"
                      r"|where\s+(?:does|did|do)\s+.+?\s+work\b|what\s+(?:is|was)\s+.+?['’]s\s+(?:role|job|position|title)\b"
                      r"|what\s+(?:does|did)\s+.+?\s+do\s+for\s+a\s+living\b|what\s+(?:kind|sort)\s+of\s+(?:outlet|channel|site))", re.I)
-_WHO_SAID = re.compile(r"^\s*(?:who\s+(?:said|says|told|claimed|claims|stated|announced|warned|denied|reported that)\b"
+_WHO_SAID = re.compile(r"^\s*(?:who\s+(?:said|says|told|claimed|claims|stated|announced|warned|denied|confirmed|reported|reports|wrote)\b"
                        r"|according\s+to\s+whom\b|who\s+is\s+the\s+source\b)|\baccording\s+to\s+whom\b", re.I)
 _SOURCE_VIEW = re.compile(r"\b(?:what|how)\s+(?:do|did|does|have|has)\s+.+?\s+(?:say|said|report|reported|claim|claimed|"
                           r"describe|described|tell|told)\b|^\s*according\s+to\b", re.I)
@@ -123,6 +123,13 @@ def without_list_words(text: str) -> str:
     """The question without the words that ask for a dated list: what the events are about."""
     out = _FILLER.sub(r"\1", " ".join(_LIST_WORDS.sub(" ", text).split())).strip(" ,;")
     return out if has_topic(out) else text
+
+
+def without_source_words(question: str) -> str:
+    """A "who said" question without the words that ask for the source ("According to whom were 27
+    IS corpses captured?" → "were 27 IS corpses captured?"): what the statement is about."""
+    out = " ".join(_WHO_SAID.sub(" ", question, count=1).split()).strip(" ,;")
+    return out if has_topic(out) else question
 
 
 def has_topic(text: str) -> bool:

@@ -17,6 +17,9 @@ from qa.answer.validate import (
     check_question,
     make_filters,
 )
+from qa.errors import BadQuestion
+
+UNREAD = ("leanings", "sources", "since", "history")  # what a question's words may set that can be declined
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class AskRequest:
         history: earlier ``(question, answer text)`` turns, oldest first.
         searched: the query to search instead of the question (a follow-up rewritten from the history).
         retrieval: per-call overrides of ``RetrievalSettings`` (e.g. ``{"rerank": False}``).
+        unread: what not to read from the question's words (``UNREAD``): the chat's removed
+            "Read as" chips ("leanings", "sources", "since"; "history": not a follow-up).
     """
 
     question: str
@@ -48,6 +53,7 @@ class AskRequest:
     history: tuple[tuple[str, str], ...] = ()
     searched: str | None = None
     retrieval: Mapping[str, Any] = field(default_factory=dict)
+    unread: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -66,6 +72,7 @@ class AskRequest:
         history: Iterable[tuple[str, str]] | None = None,
         searched: str | None = None,
         retrieval: Mapping[str, Any] | None = None,
+        unread: Iterable[str] | None = None,
     ) -> AskRequest:
         """Check every part and return the request.
 
@@ -81,4 +88,8 @@ class AskRequest:
         filters = make_filters(sources, since, until)
         day = as_of_day(as_of) if as_of not in (None, "") else None
         turns = tuple((str(q), str(a)) for q, a in (history or []))
-        return cls(question, k, filters, day, speakers, leanings, corroborate, mode, turns, searched, dict(retrieval or {}))
+        unread = tuple(unread or ())
+        if any(u not in UNREAD for u in unread):
+            raise BadQuestion(f"unread takes {', '.join(UNREAD)}; got {', '.join(map(str, unread))}")
+        return cls(question, k, filters, day, speakers, leanings, corroborate, mode, turns, searched, dict(retrieval or {}),
+                   unread)

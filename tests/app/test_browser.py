@@ -123,6 +123,27 @@ def test_a_dated_list_and_a_follow_up_read_with_its_filters(browser, live, tmp_p
     assert own.locator(".qa-mark-n").inner_text() == "[1]"
     page.screenshot(path=str(tmp_path / "dated-list-and-follow-up.png"), full_page=True)
 
+    # a "Read as" chip removed: the question is asked again without what was read from its words
+    page.locator("#qa-chat .qa-read-as").last.locator(".qa-chip", has_text="stated leaning").locator(".qa-chip-x").click()
+    page.wait_for_function("document.querySelectorAll('#qa-chat .qa-answer').length >= 3", timeout=60_000)
+    assert "asked again, not reading: leanings" in page.locator("#qa-chat").inner_text()
+    again = page.locator("#qa-chat .qa-answer").last
+    assert "stated leaning" not in again.inner_text() and again.locator(".qa-marker").count() >= 1
+
+
+def test_figures_side_by_side_and_who_said_in_the_chat(browser, live, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(live, wait_until="load")
+    page.locator("#qa-question textarea").wait_for(timeout=60_000)
+    _ask(page, "Do the sources agree on how many IS fighters were killed?", 1)
+    items = page.locator("#qa-chat ul.qa-list li").all_inner_texts()
+    assert items[0].startswith(("The figures differ", "The sources agree", "Only one source gives a figure"))
+    assert any("43" in x for x in items) and not any("45 people" in x for x in items)  # no figure of another event
+    _ask(page, "According to whom were 27 IS corpses captured?", 2)
+    said = page.locator("#qa-chat .qa-answer").last.inner_text()
+    assert said.startswith("ANHA, news outlet (pro-Kurdish; carried by Syria Direct): YPG forces captures 27 IS corpses")
+    page.screenshot(path=str(tmp_path / "side-by-side-and-who-said.png"), full_page=True)
+
 
 def test_written_answer_streams_then_shows_the_checked_answer(browser, llm_url, sample_home, tmp_path):
     url_, model = llm_url

@@ -36,6 +36,20 @@ def test_backend_keeps_context_per_conversation(sample):
     assert other.turns[-1].searched is None
 
 
+def test_a_removed_read_as_chip_asks_the_question_again_without_it(sample):
+    b = ChatBackend(sample)
+    conv, html1, _, err = b.ask("What did pro-Kurdish outlets report?", None, as_of="2015-03-25")
+    assert err is None and 'href="#qa-unread-1-leanings"' in html1 and "stated leaning pro-Kurdish" in html1
+    assert b.unread_request("1:topic", conv) is None and b.unread_request("9:leanings", conv) is None
+    q, unread, turn = b.unread_request("1:leanings", conv)
+    assert (q, unread, turn) == ("What did pro-Kurdish outlets report?", ("leanings",), 1)
+    conv, html2, _, err = b.ask(q, conv, as_of="2015-03-25", unread=unread, before=turn)
+    again = conv.turns[-1]
+    assert err is None and again.filters is None and "leanings" not in (again.read_as or {})
+    assert "qa-unread-2-" not in html2 and conv.unread == {2: ("leanings",)}
+    assert not again.not_found  # the words are the topic again: what pro-Kurdish outlets reported
+
+
 def test_backend_errors_are_messages(sample, fresh):
     b = ChatBackend(sample)
     conv, html, src, err = b.ask("  ", None)

@@ -49,3 +49,18 @@ def test_outlets_described_with_a_leaning(sample):
     b = sample.ask("Which outlets are pro-Kurdish?", as_of="2015-03-25")
     names = [line.split(":", 1)[0] for line in b.text.split("\n")]
     assert set(names) == {"Adar Press", "ANHA"} and "ANHA: news outlet; stated leaning pro-Kurdish" in b.text
+
+
+def test_someone_who_does_not_speak_is_described_by_the_apposition_after_their_name(fresh, tmp_path):
+    from tests.conftest import write
+
+    a = fresh()
+    a.ingest(write(tmp_path / "race.md", "---\ntitle: Governor race tightens\nsource: Wire A\ndate: 2025-11-03\n---\n"
+                   "Governor race tightens\n\nNotably absent was Winsome Earle-Sears, the Republican running for Virginia "
+                   "governor, who was never endorsed by name. Polls showed a close race in the final week of campaigning.\n"))
+    ans = a.ask("Who is Winsome Earle-Sears?", as_of="2025-11-04")
+    assert ans.kind == "who_is"
+    assert ans.text.startswith("Winsome Earle-Sears: the Republican running for Virginia governor, as Wire A describes them.")
+    assert "Winsome Earle-Sears, the Republican running for Virginia governor" in ans.citations[0].quote
+    other = a.ask("Who is Jane Doe?", as_of="2025-11-04")
+    assert not other.text.startswith("Jane Doe:")

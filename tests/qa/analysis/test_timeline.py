@@ -101,3 +101,14 @@ def test_no_dated_events_is_an_empty_timeline_with_a_message(sample):
     assert r.exit_code == 0 and len(json.loads(r.output)["dates"]) == 3
     bad = CliRunner().invoke(app, ["timeline", "Al-Hasakah", "--home", str(sample.paths.home), "--dates", "0"])
     assert bad.exit_code == 1 and "dates must be" in bad.output
+
+
+def test_a_timeline_reads_more_for_more_dates_and_a_longer_span(sample):
+    from qa.analysis.timeline import TimelineOptions, reading_depth
+
+    assert reading_depth(10) == 250  # the chat's dated list: the least depth
+    assert reading_depth(16, "2010-01-01", "2012-07-29") == 1000  # few dates over years: the most
+    assert reading_depth(12, "2010-04-20", "2010-05-31") == 20 * 12 + 2 * 42
+    assert TimelineOptions(dates=5, passages=40).read_passages == 40  # a depth asked for is kept
+    t = sample.timeline("Kobani", dates=3)
+    assert t["dates"] and len(t["dates"]) <= 3

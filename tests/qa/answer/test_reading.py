@@ -114,3 +114,21 @@ def test_a_question_by_date_is_answered_as_a_dated_list(sample):
     assert "- 2015-03-24 \\(Tuesday\\)" in a.to_markdown()
     one_day = sample.ask("What happened on Tuesday near Kobani?", as_of="2015-03-25")
     assert {line[:10] for line in one_day.text.split("\n")} == {"2015-03-24"}  # the day it names bounds the events
+
+
+def test_who_did_it_is_answered_by_the_doer_first(sample):
+    a = sample.ask("Who attacked Tel Khanzir?", as_of="2015-03-25")
+    assert a.text.startswith("The Islamic State [IS] attacked a YPG-controlled town")
+    assert a.citations[0].article_id == "syria-direct-2015-03-tel-khanzir"
+
+
+def test_who_said_is_answered_with_the_speaker_in_the_sentence(sample):
+    a = sample.ask("According to whom were 27 IS corpses captured?", as_of="2015-03-25")
+    assert a.kind == "who_said" and not a.not_found
+    first = a.text.split("\n")[0].removeprefix("- ")
+    assert first.startswith("ANHA, news outlet (pro-Kurdish; carried by Syria Direct): YPG forces captures 27 IS corpses")
+    assert a.citations[0].attribution["speaker"] == "ANHA"
+    b = sample.ask("Who said IS aims to control Tel Khanzir?", as_of="2015-03-25")
+    lines = [line.removeprefix("- ") for line in b.text.split("\n")]
+    assert lines[0].startswith("Roman Yusef, the Al-Hasakah-based activist (carried by Syria Direct): IS “aims to control")
+    assert all(not line.startswith("Syria Direct, in its own reporting") for line in lines[:1])  # the attributed first

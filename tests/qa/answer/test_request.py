@@ -29,6 +29,7 @@ def test_build_checks_every_part_once_and_normalises_it():
     ({"as_of": "the day after tomorrow"}, BadFilter, "as-of date"),
     ({"mode": "poetry"}, BadQuestion, "mode must be one of"),
     ({"speakers": [3]}, BadFilter, "speakers must be a list of names"),
+    ({"unread": ["topic"]}, BadQuestion, "unread takes leanings, sources, since, history"),
 ])
 def test_a_bad_part_is_refused_with_its_name(kw, error, words):
     with pytest.raises(error, match=words):

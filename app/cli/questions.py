@@ -139,7 +139,7 @@ def timeline(
     until: Annotated[str | None, typer.Option("--until", help="events on or before YYYY-MM-DD")] = None,
     dates: Annotated[int, typer.Option("--dates", help="days in the timeline")] = 10,
     per_date: Annotated[int, typer.Option("--per-date", help="events per day")] = 3,
-    passages: Annotated[int, typer.Option("--passages", help="passages of the query read (more for a long timeline)")] = 60,
+    passages: Annotated[int | None, typer.Option("--passages", help="passages of the query read (default: as many as the span and the number of dates need)")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write the timeline as JSON to this file (- for stdout)")] = None,
 ):
     """The dated events about QUERY across the indexed articles, each cited exactly."""

@@ -41,11 +41,13 @@ def asked_about(question: str) -> str | None:
     return None
 
 
-def _same(name: str, speaker: str | None) -> bool:
+def same_person(name: str, speaker: str | None) -> bool:
     if not speaker:
         return False
     a, b = name.casefold().split(), speaker.casefold().split()
-    return a == b or (len(b) >= 2 and a[-1:] == b[-1:] and (len(a) == 1 or a == b))
+    # the full name, the surname of a full name, or the full name ending a longer run of names
+    # ("Bart Jansen Alireza Tangsiri": a byline run into the name)
+    return a == b or (len(b) >= 2 and a[-1:] == b[-1:] and (len(a) == 1 or b[-len(a):] == a))
 
 
 def _sentence(hits: Sequence[Hit], article_id: str, at: int) -> Evidence | None:
@@ -70,7 +72,7 @@ def who_is_claims(question: str, backend: SearchBackend, hits: Sequence[Hit]) ->
     described, said = [], []
     for aid, rels in stored.items():
         for r in rels:
-            if not _same(name, r.get("speaker")):
+            if not same_person(name, r.get("speaker")):
                 continue
             src = r.get("source") or r.get("cue")
             e = _sentence(hits, aid, src["start"]) if src else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.analysis.people import asked_about
+from qa.analysis.people import asked_about, same_person
 
 
 def test_the_name_a_who_is_question_asks_about():
@@ -10,6 +10,8 @@ def test_the_name_a_who_is_question_asks_about():
     assert asked_about("In the 2025 Virginia governor's race, who is Winsome Earle-Sears?") == "Winsome Earle-Sears"
     assert asked_about("What kind of outlet is ANHA?") == "ANHA"
     assert asked_about("Who is the source of the report?") is None
+    assert same_person("Alireza Tangsiri", "Bart Jansen Alireza Tangsiri") and same_person("Tangsiri", "Alireza Tangsiri")
+    assert not same_person("Jansen", "Bart Jansen Alireza Tangsiri") and not same_person("Ali Tangsiri", "Alireza Tangsiri")
 
 
 def test_who_is_answers_with_the_stated_role_then_what_they_said(sample):

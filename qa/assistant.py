@@ -182,9 +182,12 @@ class Assistant:
         opts = self._options(request.k, dict(request.retrieval))
         t0 = time.perf_counter()
         llm, notice = (self._llm_or_notice() if mode == "llm" else (None, None))
+        reader = None  # the LLM that reads the kind of a question the rules read as a plain fact
+        if self.settings.llm.read_questions and self.settings.llm.configured:
+            reader = llm if llm is not None else self._llm_or_notice()[0]
         with measure() as stages:
             snap = self.snapshot()
-            turn, request, read_as = pipeline.read(request, history, snap.sources())
+            turn, request, read_as = pipeline.read(request, history, snap.sources(), reader)
             query = pipeline.query_for(request, turn, read_as, llm if self.settings.llm.rewrite_followups else None,
                                        history)
             parts = Parts(self.settings, self.embedder, self.reranker, snap)

@@ -87,6 +87,7 @@ class LLMSettings(Group):
     relations: bool = Field(True, description="drop a written sentence whose words its evidence does not put together as it does (qa.llm.relations): a name beside other words than in the evidence, a verb with another subject, two cited sentences' names joined into one fact, a hedge, negation or 'more than' left out; rules of the parse, no model")
     judge: bool = Field(True, description="ask the model afresh, with only the cited evidence, whether each sentence that passed the other checks is supported; a no (or no clear answer) drops it. Catches a true name in a false relation, which word checks cannot; one short request a kept sentence")
     rewrite_followups: bool = Field(True, description="let the LLM rewrite a follow-up question from the chat history into the searched query")
+    read_questions: bool = Field(False, description="let the LLM read the kind of a question the rules read as a plain fact (a timeline, a coverage question, …), in every answer mode; one model call per such question")
 
     @property
     def configured(self) -> bool:

@@ -64,14 +64,23 @@ def window_for(query: str, as_of: Any, opts: RetrievalSettings):
     return time_window(query, day, opts.recent_days)
 
 
-def read(request: AskRequest, history, outlets) -> tuple[Turn, AskRequest, dict]:
+def read(request: AskRequest, history, outlets, llm=None) -> tuple[Turn, AskRequest, dict]:
     """The question read with its history (``qa.conversation.read_turns``), the request with the
     filters its words name (those the caller set win), and ``read_as``: the topic and the filters
-    taken from the words (``from_history`` when a follow-up took them from the turn before)."""
+    taken from the words (``from_history`` when a follow-up took them from the turn before).
+
+    ``llm``: reads the kind of a question the rules read as a plain fact (``qa.llm.read``; the
+    kind only, never a filter); ``read_as["kind_by"]`` is then ``"llm"``."""
     from qa.conversation import read_turns
 
     earlier = [] if "history" in request.unread else [q for q, _ in history]
     turn = read_turns(earlier + [request.question], outlets, request.as_of or date.today())[-1]
+    if llm is not None and turn.reading.kind == "fact":
+        from qa.llm.read import read_kind
+
+        kind = read_kind(llm, request.question)
+        if kind and kind != "fact":
+            turn = replace(turn, reading=replace(turn.reading, kind=kind, by="llm"))
     declined = [k for k in request.unread if k != "history" and getattr(turn.reading, k)]
     if declined:  # the reader removed what was read from the words ("Read as" chips): they are words again
         turn = replace(turn, reading=replace(turn.reading, topic=request.question if not turn.follow_up else turn.reading.topic,
@@ -87,6 +96,8 @@ def read(request: AskRequest, history, outlets) -> tuple[Turn, AskRequest, dict]
     if not since and r.since and not (f.until and r.since > f.until):
         since = read_as["since"] = r.since
     read_as = {k: list(v) if isinstance(v, tuple) else v for k, v in read_as.items()}
+    if turn.reading.by == "llm":
+        read_as["kind_by"] = "llm"
     if turn.follow_up:
         read_as["from_history"] = True
     if (sources, since, leanings) != (f.sources, f.since, request.leanings):
@@ -190,7 +201,8 @@ def _answer(parts: Parts, request: AskRequest, query: str, opts: RetrievalSettin
 
     on_topic = has_topic(turn.reading.topic) if turn is not None else True
     kind = turn.reading.kind if turn is not None else "fact"
-    as_list = turn is not None and asks_for_dated_list(request.question)
+    as_list = turn is not None and (asks_for_dated_list(request.question)
+                                    or (kind == "timeline" and turn.reading.by == "llm"))
 
     if as_list and llm is None:
         from qa.answer.reading import question_words, without_list_words

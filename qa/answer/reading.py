@@ -76,6 +76,7 @@ class Reading:
     leanings: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     since: str | None = None
+    by: str = "rules"  # who read the kind: "rules", or "llm" (``qa.llm.read``)
 
     @property
     def filters(self) -> bool:

@@ -290,3 +290,19 @@ def test_the_chat_streams_the_draft_then_shows_the_checked_answer(llm_url, sampl
     assert kind == "done" and err is None and "qa-marker" in ans_html
     assert conv.turns[-1].model == llm_url[1]
     assert "<script" not in ans_html
+
+
+def test_the_llm_reads_the_kind_of_a_question_the_rules_read_as_a_fact(llm_url, sample_home, embedder):
+    from qa import Assistant
+    from qa.answer.reading import KINDS
+    from qa.llm.read import clean_kind
+
+    assert clean_kind("Timeline.") == "timeline" and clean_kind("Kind: who said") == "who_said"
+    assert clean_kind("I cannot tell.") is None
+    a = Assistant(home=sample_home, llm=_llm(llm_url, max_tokens=8, read_questions=True), embedder=embedder)
+    ans = a.ask("Give me the sequence of events around Kobani", as_of="2015-03-25", corroborate=False)
+    assert "llm_read" in ans.timings["stages"]  # the model was asked, in the quoted mode too
+    assert ans.kind in KINDS and ans.text  # answered in the shape read, or "not found": never an error
+    assert (ans.read_as.get("kind_by") == "llm") == (ans.kind != "fact")  # a kind the model read says so
+    ruled = a.ask("Who is Mustafa al-Abdi?", as_of="2015-03-25", corroborate=False)
+    assert "llm_read" not in ruled.timings["stages"] and ruled.kind == "who_is"  # the rules read it: no model call

@@ -22,7 +22,9 @@ import anyio
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from app.chat_backend import turns_of
 from qa.answer.validate import MODES
+from qa.errors import BadQuestion
 
 FIELDS = {"question": str, "sources": list, "since": str, "until": str, "as_of": str, "mode": str,
           "speakers": list, "leanings": list, "corroborate": bool, "history": list}
@@ -53,23 +55,19 @@ def parse(body: bytes) -> dict[str, Any]:
             continue
         kind = FIELDS[key]
         if key == "history":
-            if not isinstance(value, list) or not all(_turn(t) for t in value):
+            try:  # the chat's own reading of a history: the same shapes, the same checks
+                if not isinstance(value, list):
+                    raise BadQuestion("not a list")
+                turns_of(value)
+            except BadQuestion:
                 raise ValueError('"history" must be a list of earlier turns: questions, [question, answer] pairs '
-                                 'or {"question", "answer"} objects, oldest first')
+                                 'or {"question", "answer"} objects, oldest first') from None
             continue
         if not isinstance(value, kind) or (kind is list and not all(isinstance(v, str) for v in value)):
             raise ValueError(f'"{key}" must be {"a list of strings" if kind is list else kind.__name__}, got {value!r:.80}')
     if data.get("mode") not in (None, *MODES):
         raise ValueError(f'"mode" must be one of {", ".join(MODES)}, got {data["mode"]!r:.40}')
     return {k: v for k, v in data.items() if v is not None}
-
-
-def _turn(t: Any) -> bool:
-    if isinstance(t, str):
-        return True
-    if isinstance(t, list):
-        return len(t) == 2 and all(isinstance(x, str) for x in t)
-    return isinstance(t, dict) and isinstance(t.get("question"), str) and isinstance(t.get("answer", ""), str)
 
 
 def authorised(header: str | None, auth: tuple[str, str] | None) -> bool:

@@ -119,4 +119,13 @@ def prefer_doer(question: str, bonus: float) -> Callable[[object], float] | None
     action = asked_action(question) if bonus > 0 else None
     if action is None:
         return None
-    return lambda e: bonus if action.about(f"{e.title}\n{e.passage}") and names_doer(e.text, action) else 0.0
+    about: dict[str, bool] = {}  # by passage: its sentences share one answer
+
+    def prefer(e) -> float:
+        if not names_doer(e.text, action):  # the sentence first: a passage is tokenized only when needed
+            return 0.0
+        if e.passage_id not in about:
+            about[e.passage_id] = action.about(f"{e.title}\n{e.passage}")
+        return bonus if about[e.passage_id] else 0.0
+
+    return prefer

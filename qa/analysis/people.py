@@ -78,9 +78,9 @@ def who_is_claims(question: str, backend: SearchBackend, hits: Sequence[Hit]) ->
             e = _sentence(hits, aid, src["start"]) if src else None
             if e is None:
                 continue
-            (described if (r.get("role") or r.get("affiliation")) else said).append((r, e))
+            said.append((r, e))
             if r.get("role") or r.get("affiliation"):
-                said.append((r, e))
+                described.append((r, e))
     if not described:
         return _described_in_passing(name, hits)
     r, e = described[0]

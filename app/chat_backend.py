@@ -44,8 +44,9 @@ ARTICLE_COLUMNS = ["title", "outlet", "date", "passages", "id"]
 class ChatBackend:
     """The functions behind the UI, independent of Gradio so they can be tested in-process."""
 
-    def __init__(self, assistant: Assistant):
+    def __init__(self, assistant: Assistant, keeper=None):
         self.assistant = assistant
+        self.keeper = keeper  # what keeps the index up to date (``qa.sync.keeper.Keeper``), if anything
         self._ingest_lock = threading.Lock()
         self._exports: str | None = None
         self._exports_lock = threading.Lock()
@@ -236,6 +237,28 @@ class ChatBackend:
             f"{s['articles']} articles · {s['passages']} passages · {len(s['sources'])} outlets · "
             f"model {s['model']} ({s['index_type']}) · {mb:.1f} MB · updated {s['updated']}"
         )
+
+    def index_news(self) -> dict:
+        """When the index last changed, what came in lately (``qa.sync.activity``), and an update in progress."""
+        from qa.sync import activity
+
+        try:
+            updated = self.assistant.stats()["updated"]
+        except USER_ERRORS:
+            updated = None
+        except Exception as exc:  # noqa: BLE001
+            unexpected(exc)
+            updated = None
+        k = self.keeper
+        return {"updated": updated, "recent": [activity.describe(r) for r in activity.recent(self.assistant.paths.home, 3)],
+                "busy": k.busy if k is not None else None,
+                "watching": [str(f) for f in k.folders.folders] if k is not None and k.folders else [],
+                "feeds_every": k.feeds_every if k is not None else None}
+
+    def index_news_html(self) -> str:
+        from app.html import index_news_html
+
+        return index_news_html(self.index_news())
 
     def upload(self, files: list[str] | None, progress=None) -> str:
         """Ingest uploaded files; returns a report (accepted, rejected with reasons)."""

@@ -190,11 +190,31 @@ def conversation_sources_html(turns: list[Answer]) -> str:
     return "".join(out)
 
 
+def index_news_html(news: dict) -> str:
+    """When the index last changed and what came in (``ChatBackend.index_news``), as escaped text."""
+    when = str(news.get("updated") or "").replace("T", " ").rstrip("Z")[:16]
+    lines = [f"Index last changed {_e(when)} UTC" if when else "No index yet"]
+    if news.get("busy"):
+        lines.append(f"<b>{_e(news['busy'])}</b>")
+    if news.get("recent"):
+        lines.append("What came in lately:")
+        lines += [f"· {_e(r)}" for r in news["recent"]]
+    keeping = []
+    if news.get("watching"):
+        keeping.append("watching " + _e(", ".join(news["watching"])))
+    if news.get("feeds_every"):
+        keeping.append(f"feeds read every {news['feeds_every'] / 60:g} min")
+    if keeping:
+        lines.append("; ".join(keeping))
+    return '<div class="qa-index-news">' + "<br>".join(lines) + "</div>"
+
+
 def error_html(message: str) -> str:
     return f'<p class="qa-error">⚠ {_e(message)}</p>'
 
 
 CSS = """
+.qa-index-news { font-size: 0.85em; color: #57606a; margin-bottom: 6px; }
 .qa-chip { display: inline-block; border: 1px solid #d0d7de; border-radius: 12px; padding: 0 8px; margin: 2px 4px 2px 0; background: #f6f8fa; }
 .qa-chip-x { text-decoration: none; color: #57606a; margin-left: 4px; }
 .qa-chip-x:hover { color: #cf222e; }
@@ -217,7 +237,7 @@ mark.qa-focus-mark { outline: 2px solid #0969da; background: #fff3b0; }
 .qa-badge { display: inline-block; background: #eef2ff; color: #3730a3; border-radius: 10px; padding: 1px 8px; margin: 4px 4px 0 0; font-size: 0.85em; }
 """
 
-HEAD_JS = """
+HEAD_JS = r"""
 <script>
 document.addEventListener('click', function (ev) {
   const x = ev.target.closest && ev.target.closest('a.qa-chip-x');

@@ -13,6 +13,8 @@ from index.embed.base import offline_defaults
 from qa.assistant import Assistant
 from qa.errors import SettingsError
 
+NEWS_SECONDS = 5  # how often the chat looks for a change of the index
+
 
 def gradio_defaults() -> None:
     """Gradio's usage analytics off (a request to the internet at start), unless the user set it.
@@ -20,12 +22,12 @@ def gradio_defaults() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-def build(assistant: Assistant):
-    """Build the Gradio Blocks app."""
+def build(assistant: Assistant, keeper=None):
+    """Build the Gradio Blocks app; ``keeper`` (``qa.sync.keeper.Keeper``) is what keeps the index up to date, if anything."""
     gradio_defaults()
     import gradio as gr
 
-    backend = ChatBackend(assistant)
+    backend = ChatBackend(assistant, keeper=keeper)
 
     with gr.Blocks(title="analyst-qa") as demo:
         conv_state = gr.State(None)
@@ -62,7 +64,10 @@ def build(assistant: Assistant):
                         export_last = gr.DownloadButton("Download last answer (.md)", elem_id="qa-export-last")
                         clear = gr.Button("New conversation")
                 with gr.Column(scale=2):
+                    index_news = gr.HTML(backend.index_news_html(), elem_id="qa-index-news")
                     sources_panel = gr.HTML(sources_html(None, 0), elem_id="qa-sources-panel")
+                    gr.Timer(NEWS_SECONDS).tick(backend.index_news_html, None, [index_news], api_visibility="private",
+                                                show_progress="hidden")
         with gr.Tab("Timeline"):
             with gr.Row():
                 tl_query = gr.Textbox(placeholder="What the timeline is about, e.g. Al-Hasakah", show_label=False, scale=5,
@@ -232,12 +237,12 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False):
+def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False, keeper=None):
     """Start the server with the assistant's server settings; returns the Blocks app."""
     s = assistant.settings.server
     offline_defaults()
     assistant.warm_up()
-    demo = build(assistant)
+    demo = build(assistant, keeper)
     demo.queue(default_concurrency_limit=8)
     auth = parse_auth(s.auth)
     demo.launch(
@@ -251,5 +256,5 @@ def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False):
     return demo
 
 
-def serve(assistant: Assistant) -> None:
-    launch(assistant, block=True)
+def serve(assistant: Assistant, keeper=None) -> None:
+    launch(assistant, block=True, keeper=keeper)

@@ -79,3 +79,10 @@ class SearchBackend(Protocol):
 
     def sources(self) -> list[str]:
         """The outlets of the indexed articles, each once."""
+
+    def copies_of(self, article_id: str) -> list[dict]:
+        """The articles carrying the same report as ``article_id`` (it included: ``id``, ``source``,
+        ``title``, ``date``), or empty when it has no copies (``index.copies``)."""
+
+    def copy_stats(self) -> dict:
+        """``{"groups", "articles"}``: the groups of copies and the articles in them."""

@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS staged (
     article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, article TEXT NOT NULL,
     passages TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS copies (
+    aid INTEGER PRIMARY KEY REFERENCES articles(aid), grp INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS copies_grp ON copies(grp);
+CREATE TABLE IF NOT EXISTS copy_bands (band INTEGER NOT NULL, aid INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS copy_bands_band ON copy_bands(band);
 CREATE TABLE IF NOT EXISTS attributions (
     aid INTEGER PRIMARY KEY REFERENCES articles(aid),
     extractor TEXT NOT NULL, relations TEXT NOT NULL

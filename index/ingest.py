@@ -27,6 +27,7 @@ from corpus.text.sentences import pack_spans, sentence_spans
 from index.borrow import VectorDonor
 from index.changes import Change, ChangeDetector, signature
 from index.chunk import Chunker, Passage
+from index.copies import CopyFinder
 from index.db import connect, db_version, get_info, select_in, set_info
 from index.embed import Embedder
 from index.errors import IndexBusy, IndexCorrupt, ModelMismatch, SettingsError
@@ -45,18 +46,21 @@ class IngestReport:
     replaced: int = 0
     unchanged: int = 0
     resumed: int = 0
+    removed: list[str] = field(default_factory=list)  # ids retired in the same version (``remove``)
     skipped: list[Skipped] = field(default_factory=list)
     passages_embedded: int = 0
     passages_reused: int = 0
     vectors_borrowed: int = 0  # copied from another home (``reuse_vectors_from``) instead of embedded
+    copies: int = 0  # new articles found to be copies of a report already in (index.copies)
     embed_seconds: float = 0.0
     attribution_seconds: float = 0.0
+    copy_seconds: float = 0.0
     seconds: float = 0.0
     version: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.replaced)
+        return bool(self.added or self.replaced or self.removed)
 
     def summary(self) -> str:
         rate = self.passages_embedded / self.embed_seconds if self.embed_seconds else 0.0
@@ -186,6 +190,7 @@ class IndexWriter:
             raise IndexCorrupt(f"the passage table in {self.paths.home} holds no published version: nothing to repair")
         manifest = self._publish_files(version, None)
         self._backfill_sentences()
+        self._group_copies()
         return manifest
 
     def _publish_files(self, version: int, previous: Manifest | None) -> Manifest:
@@ -193,8 +198,10 @@ class IndexWriter:
                              previous, log=self.log)
 
     # ----- ingest -----
-    def ingest(self, items: Iterable[Article | Skipped], progress: Progress | None = None, total: int | None = None) -> IngestReport:
-        """Add or replace articles; returns what was done. Skipped inputs are only reported.
+    def ingest(self, items: Iterable[Article | Skipped], progress: Progress | None = None, total: int | None = None,
+               remove: Iterable[str] = ()) -> IngestReport:
+        """Add or replace articles, and remove the articles ``remove`` in the same version; returns what
+        was done. Skipped inputs are only reported.
 
         Raises:
             SettingsError: passages would be longer than the embedding model reads.
@@ -230,15 +237,20 @@ class IndexWriter:
             progress("articles", seen, total, {"embedded": report.passages_embedded})
         if pending:
             self._stage(pending, chunker, report, progress, seen, total)
-        if todo:
+        gone = [i for i in dict.fromkeys(remove) if i not in set(todo)]
+        if gone:  # only ids that are live now make a new version
+            gone = [r[0] for r in select_in(self.con, "SELECT id FROM articles WHERE removed IS NULL AND id IN ({qs})", gone)]
+        if todo or gone:
             version = db_version(self.con) + 1
-            report.added, report.replaced = publish_staged(self.con, todo, version, self._model())
+            report.added, report.replaced, report.removed = publish_staged(self.con, todo, version, self._model(), gone)
+            self._group_copies(report)  # before the manifest names the version: its readers find the groups
             self._publish_files(version, self._manifest())
             report.version = version
         else:
             report.version = db_version(self.con)
         self._backfill_attributions(report)
         self._backfill_sentences()
+        self._group_copies(report)  # articles indexed before copies were kept
         report.seconds = time.time() - t0
         return report
 
@@ -294,6 +306,14 @@ class IndexWriter:
         found = Extractor().extract_many([(a.id, a.text, a.source) for a in articles])
         report.attribution_seconds += time.time() - t
         return [[r.to_dict() for r in rs] for rs in found]
+
+    def _group_copies(self, report: IngestReport | None = None) -> None:
+        """Put each live article not grouped yet into its group of copies (``index.copies``)."""
+        t = time.time()
+        joined = CopyFinder(self.con).group_ungrouped()
+        if report is not None:
+            report.copies += joined
+            report.copy_seconds += time.time() - t
 
     def _backfill_sentences(self, batch: int = 2000) -> int:
         """Store the sentence boundaries of live passages written before they were kept (answers then

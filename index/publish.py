@@ -25,14 +25,22 @@ class ModelInfo:
     dim: int
 
 
-def publish_staged(con: sqlite3.Connection, article_ids: list[str], version: int, model: ModelInfo) -> tuple[int, int]:
-    """Move staged articles into the passage table as ``version`` in one transaction.
+def publish_staged(con: sqlite3.Connection, article_ids: list[str], version: int, model: ModelInfo,
+                   remove: list[str] = ()) -> tuple[int, int, list[str]]:
+    """Move staged articles into the passage table as ``version`` in one transaction, and retire the
+    live articles ``remove`` in the same one (a watched folder's new and deleted files are one version).
 
-    Returns ``(added, replaced)``.
+    Returns ``(added, replaced, removed)``.
     """
     added = replaced = 0
+    removed = []
     with con:
         con.execute("BEGIN IMMEDIATE")
+        for aid in remove:
+            row = con.execute("SELECT aid FROM articles WHERE id = ? AND removed IS NULL", (aid,)).fetchone()
+            if row:
+                _retire(con, row[0], version)
+                removed.append(aid)
         for aid in article_ids:
             row = con.execute("SELECT content_hash, article, passages, attributions FROM staged WHERE article_id = ?",
                               (aid,)).fetchone()
@@ -65,7 +73,7 @@ def publish_staged(con: sqlite3.Connection, article_ids: list[str], version: int
                             (cur.lastrowid, a_rel["extractor"], json.dumps(a_rel["relations"], ensure_ascii=False)))
         con.execute("DELETE FROM staged")
         set_version(con, version, model)
-    return added, replaced
+    return added, replaced, removed
 
 
 def remove_articles(con: sqlite3.Connection, article_ids: list[str], version: int, model: ModelInfo) -> list[str]:

@@ -25,7 +25,7 @@ from index.manifest import Manifest, Paths, read_manifest
 from index.types import Filters, StoredPassage, day_number
 
 _PASSAGE_SQL = """SELECT p.pid, p.id, a.id, p.position, p.start, p."end", p.text,
-                         a.title, a.source, a.date, a.url, p.sentences
+                         a.title, a.source, a.date, a.url, p.sentences, a.aid
                   FROM passages p JOIN articles a ON a.aid = p.aid WHERE p.pid IN ({qs})"""
 
 
@@ -53,6 +53,7 @@ class IndexSnapshot:
         # questions of one story keep coming back to)
         self._passage_cache = LRU(CACHED_PASSAGES)  # pid -> StoredPassage
         self._relation_cache = LRU(CACHED_ARTICLES)  # article id -> its relations, None when it has none
+        self._copies: dict | None = None  # the groups of copies of this version, read on first use
 
     @classmethod
     def open(cls, home: Path, expected_model: str | None = None, ef_search: int = 128) -> IndexSnapshot:
@@ -184,8 +185,11 @@ class IndexSnapshot:
         if missing:
             with self._lock:
                 rows = list(select_in(self._con, _PASSAGE_SQL, missing))
+            groups = self._copy_groups()
             for r in rows:
-                found[r[0]] = StoredPassage(*r[:-1], unpack_spans(r[-1]))
+                g = groups["of"].get(r[12])
+                found[r[0]] = StoredPassage(*r[:11], unpack_spans(r[11]), copy_group=g and g["name"],
+                                            copies=len(g["members"]) if g else 1)
                 self._passage_cache.put(r[0], found[r[0]])
         return [found[p] for p in pids if p in found]
 
@@ -279,6 +283,44 @@ class IndexSnapshot:
 
     def sources(self) -> list[str]:
         return [s for s in self._meta["sources"].tolist() if s]
+
+    # ----- copies (index.copies) -----
+    def copies_of(self, article_id: str) -> list[dict]:
+        """The articles of this version carrying the same report as ``article_id`` (it included), first
+        indexed first; empty when it has no copies."""
+        groups = self._copy_groups()
+        for g in groups["groups"].values():
+            if any(m["id"] == article_id for m in g["members"]):
+                return [dict(m) for m in g["members"]]
+        return []
+
+    def copy_stats(self) -> dict:
+        """``{"groups", "articles"}``: groups of copies in this version and the articles in them."""
+        groups = self._copy_groups()["groups"]
+        return {"groups": len(groups), "articles": sum(len(g["members"]) for g in groups.values())}
+
+    def _copy_groups(self) -> dict:
+        """Groups of two or more visible articles, read once per version: ``{"groups": grp -> {"name",
+        "members"}, "of": aid -> group}``. An index written before copies were kept has none."""
+        if self._copies is None:
+            visible = VISIBLE.format(t="a")
+            try:
+                with self._lock:
+                    rows = self._con.execute(
+                        f"""SELECT a.aid, c.grp, a.id, a.source, a.title, a.date FROM articles a
+                            JOIN copies c ON c.aid = a.aid WHERE {visible} ORDER BY a.aid""", {"v": self.version}).fetchall()
+                    members: dict[int, list] = {}
+                    for r in rows:
+                        members.setdefault(r[1], []).append(r)
+                    members = {g: m for g, m in members.items() if len(m) > 1}
+                    names = dict(select_in(self._con, "SELECT aid, id FROM articles WHERE aid IN ({qs})", list(members)))
+            except sqlite3.OperationalError:  # no copy tables yet (written before them, opened read-only)
+                members, names = {}, {}
+            groups = {g: {"name": names.get(g, m[0][2]),
+                          "members": [{"id": r[2], "source": r[3], "title": r[4], "date": r[5]} for r in m]}
+                      for g, m in members.items()}
+            self._copies = {"groups": groups, "of": {r[0]: groups[g] for g, m in members.items() for r in m}}
+        return self._copies
 
     def all_pids(self) -> np.ndarray:
         """Every passage id of this version, ascending."""

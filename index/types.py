@@ -42,6 +42,8 @@ class StoredPassage:
     date: str | None
     url: str
     sentences: tuple[tuple[int, int], ...] | None = field(default=None, compare=False)  # relative to ``text``; None: not stored
+    copy_group: str | None = field(default=None, compare=False)  # the first article of its copies (index.copies); None: no copies
+    copies: int = field(default=1, compare=False)  # articles of this version carrying the report (1: no copies)
 
     @property
     def titled_text(self) -> str:

@@ -282,9 +282,11 @@ class Assistant:
                            reuse_vectors_from=Path(reuse_vectors_from) if reuse_vectors_from else None, log=log)
 
     def ingest(self, paths_or_articles, progress=None, total: int | None = None, log=None,
-               embedder: Embedder | None = None, reuse_vectors_from: str | Path | None = None) -> IngestReport:
+               embedder: Embedder | None = None, reuse_vectors_from: str | Path | None = None,
+               remove: Iterable[str] = ()) -> IngestReport:
         """Add or replace articles from files/folders or ``Article`` objects.
 
+        ``remove``: ids of articles to delete in the same new version (readers see both changes or neither).
         ``embedder``: compute vectors with another embedder of the same model (e.g. ``RayEmbedder``).
         ``reuse_vectors_from``: another home built with the same model; passages whose text it has
         already embedded take its vectors instead of being embedded again (checked on one vector).
@@ -296,7 +298,7 @@ class Assistant:
             seq = list(paths_or_articles)
             items = seq if all(isinstance(x, Article | Skipped) for x in seq) else iter_articles(seq)
         with self.writer(log, embedder, reuse_vectors_from) as w:
-            return w.ingest(items, progress=progress, total=total)
+            return w.ingest(items, progress=progress, total=total, remove=remove)
 
     def remove(self, article_ids: Iterable[str]) -> list[str]:
         """Delete articles by id; returns those that existed."""
@@ -335,6 +337,7 @@ class Assistant:
             "home": str(self.paths.home), "articles": m.articles, "passages": m.passages, "sources": snap.sources(),
             "model": m.model, "backend": m.backend, "dim": m.dim, "index_type": m.index_type, "chunking": m.chunking,
             "version": m.version, "index_version": m.digest, "updated": m.created, "bytes_on_disk": size,
+            "copy_groups": snap.copy_stats(),
         }
 
     def check(self) -> list[str]:

@@ -36,6 +36,8 @@ class Evidence:
     scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)  # how it was found
     attribution: dict | None = field(default=None, compare=False, hash=False)  # who the article says is speaking
     event: dict | None = field(default=None, compare=False, hash=False)  # the day it describes (qa.analysis.event_dates)
+    copy_group: str | None = field(default=None, compare=False, hash=False)  # its article's copies (index.copies)
+    copies: int = field(default=1, compare=False, hash=False)  # articles carrying that report
 
     @classmethod
     def from_hit(cls, hit: Hit, start: int, end: int, score: float, **scores: float) -> Evidence:
@@ -44,7 +46,7 @@ class Evidence:
         return cls(
             article_id=p.article_id, title=p.title, source=p.source, date=p.date, url=p.url, start=start, end=end,
             text=p.text[start - p.start : end - p.start], passage_id=p.id, passage_start=p.start, passage=p.text,
-            score=float(score), scores={**hit.scores, **scores},
+            score=float(score), scores={**hit.scores, **scores}, copy_group=p.copy_group, copies=p.copies,
         )
 
     @property
@@ -82,6 +84,8 @@ class Citation:
     event_date: str | None = field(default=None, compare=False, hash=False)  # the day the quote describes
     dated_by: str | None = field(default=None, compare=False, hash=False)  # explicit | relative | published
     corroboration: dict | None = field(default=None, compare=False, hash=False)  # other articles' reports (qa.analysis.corroboration)
+    copy_group: str | None = field(default=None, compare=False, hash=False)  # the first article of its copies; None: none
+    copies: int = field(default=1, compare=False, hash=False)  # articles carrying the same report (1: no copies)
 
     @classmethod
     def of(cls, marker: int, e: Evidence) -> Citation:
@@ -90,7 +94,7 @@ class Citation:
             marker=marker, article_id=e.article_id, title=e.title, source=e.source, date=e.date, url=e.url,
             passage=e.passage, quote=e.text, start=e.start, end=e.end, score=e.score, passage_id=e.passage_id,
             passage_start=e.passage_start, attribution=e.attribution, event_date=ev.get("event_date"),
-            dated_by=ev.get("dated_by"),
+            dated_by=ev.get("dated_by"), copy_group=e.copy_group, copies=e.copies,
         )
 
     def to_dict(self) -> dict:

@@ -1,4 +1,4 @@
-"""``qa feeds``: the RSS and Atom feeds a data home follows (``qa.feeds``)."""
+"""``qa feeds``: the RSS and Atom feeds a data home follows (``qa.sync.feeds``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def add(url: Annotated[str, typer.Argument(help="the feed's address (http or htt
         home: HomeOpt = None):
     """Follow a feed."""
     def body():
-        from qa.feeds import FeedList
+        from qa.sync.feeds import FeedList
 
         FeedList(assistant_for(home).paths.home).add(url, outlet)
         typer.echo(f"following {url}; `qa feeds update` ingests its entries")
@@ -32,7 +32,7 @@ def add(url: Annotated[str, typer.Argument(help="the feed's address (http or htt
 def list_feeds(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False):
     """The feeds followed: outlet, entries taken, last check, last error."""
     def body():
-        from qa.feeds import FeedList
+        from qa.sync.feeds import FeedList
 
         items = FeedList(assistant_for(home).paths.home).load()
         if as_json:
@@ -53,7 +53,7 @@ def list_feeds(home: HomeOpt = None, as_json: Annotated[bool, typer.Option("--js
 def remove(url: Annotated[str, typer.Argument(help="the feed's address, as listed")], home: HomeOpt = None):
     """Stop following a feed (its articles stay indexed; `qa remove` deletes them)."""
     def body():
-        from qa.feeds import FeedList
+        from qa.sync.feeds import FeedList
 
         if not FeedList(assistant_for(home).paths.home).remove(url):
             fail(f"not following {url}")
@@ -66,7 +66,7 @@ def remove(url: Annotated[str, typer.Argument(help="the feed's address, as liste
 def update(home: HomeOpt = None, quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False):
     """Read every feed and ingest its new entries; a bad feed or page is reported, the others go on."""
     def body():
-        from qa.feeds import update as run_update
+        from qa.sync.feeds import update as run_update
 
         a = assistant_for(home)
         progress, bar = _bar(quiet)

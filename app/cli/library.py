@@ -17,6 +17,7 @@ from app.cli.common import (
     ingest_with_progress,
     run,
 )
+from app.cli.watch import EveryOpt, start_keeper
 
 
 @app.command()
@@ -104,6 +105,9 @@ def stats(
         for key in ("home", "articles", "passages", "model", "backend", "index_type", "version", "index_version", "updated", "bytes_on_disk"):
             typer.echo(f"{key:>14}: {s[key]}")
         typer.echo(f"{'sources':>14}: {', '.join(s['sources']) or '-'}")
+        g = s["copy_groups"]
+        typer.echo(f"{'copies':>14}: {g['groups']} group(s) of copies holding {g['articles']} articles "
+                   f"({s['articles'] - g['articles'] + g['groups']} distinct reports)")
         for art in s.get("article_list", []):
             typer.echo(f"  {art['id']}\t{art['date'] or '-'}\t{art['source'] or '-'}\t{art['title']}")
 
@@ -163,6 +167,9 @@ def serve(
     share: Annotated[bool, typer.Option("--share", help="create a public Gradio share link")] = False,
     sample: Annotated[bool, typer.Option("--sample/--no-sample", help="index the bundled sample articles if the index is empty")] = True,
     mcp: Annotated[bool, typer.Option("--mcp", help="also serve ask, search, attributions and timeline as MCP tools at /gradio_api/mcp")] = False,
+    watch: Annotated[list[Path] | None, typer.Option("--watch", metavar="DIR",
+                                                     help="keep the index in step with this folder (repeatable)")] = None,
+    feeds_every: EveryOpt = None,
 ):
     """Serve the web chat (builds the index from the bundled sample on first use)."""
 
@@ -184,6 +191,7 @@ def serve(
             typer.echo(f"no index in {a.paths.home} yet: indexing the bundled sample articles", err=True)
             report = ingest_with_progress(a, [bundled])
             typer.echo(report.summary(), err=True)
-        run_server(a)
+        keeper = start_keeper(a, list(watch or []), feeds_every)
+        run_server(a, keeper=keeper)
 
     run(body)

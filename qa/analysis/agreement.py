@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from corpus.text.figures import Figure, figures
-from qa.analysis.corroboration import asked_units, topic
+from qa.analysis.report_questions import asked_units, topic
 from qa.analysis.stance import denies
 from qa.types import Claim, Evidence
 

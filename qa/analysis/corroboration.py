@@ -10,7 +10,10 @@ killed") are listed under ``conflicts``, each with its source.
 
 Independence: a sentence that is a copy of the cited one (a wire story run by another outlet, or a
 near-duplicate article), or of one already counted, and a second article of the cited outlet, do
-not count as another outlet: ``independent_outlets`` counts outlets with an account of their own.
+not count as another outlet: ``independent_outlets`` counts outlets with an account of their own. A
+copy is the same words (word-trigram Jaccard ``COPY``) or an article of the same group of copies
+found at ingest (``index.copies``). ``carried_by`` counts the outlets that run the cited report, a
+report that confirms it, or a copy of either (every article of their copy groups, found or not).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from index.embed import Embedder
 from index.types import Hit
 from qa.analysis.attribution import AttributionAnnotator, label
 from qa.analysis.event_dates import date_sentence
+from qa.analysis.report_questions import AGREE_Q, KINDS
 from qa.analysis.stance import MEANING, cue_stance, relatedness
 from qa.answer.evidence import passage_sentences, passage_strength
 from qa.retrieval.hybrid import HybridRetriever
@@ -42,12 +46,6 @@ WORDLESS_COSINE = 0.85  # a sentence sharing so few of a claim's words and names
 # cosine above this is not embedded (such sentences were never related where measured: bench/README.md)
 REPORT_PASSAGES = 20  # passages read for the other articles' answers to a corroboration question
 REPORT_COVER, REPORT_SHARE = 0.25, 0.6  # an article's answer covers this much of the question, and this share of the best one
-_KINDS = (  # what a figure question counts, where the question says it unmistakably
-    (re.compile(r"\b(?:death tolls?|died|dead|deaths?|killed|fatalities|lives)\b", re.I), frozenset(["killed"])),
-    (re.compile(r"\b(?:injured|wounded|injuries|hurt)\b", re.I), frozenset(["injured"])),
-    (re.compile(r"\b(?:how much|prices?|cost|costs|pay|paid|worth|value|fines?|settlements?|damages)\b|[$£€]", re.I),
-     frozenset(["dollars", "pounds", "euros", "dollar", "pound", "euro"])),
-)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 OTHER_DAYS = 31  # a sentence dated further than this from the day a question names is about another event
 PASSAGE_SHARE = 0.8  # a sentence giving a figure of a kind the answer gives counts this share of its passage's strength
@@ -127,7 +125,7 @@ class Corroborator:
 
         Best: the IDF-weighted coverage of the question's topic words (``topic``), at least
         ``REPORT_COVER`` and ``REPORT_SHARE`` of the best one's. For a question about a figure, only
-        sentences that state one (of the kind asked where the question says it: ``_KINDS``); a
+        sentences that state one (of the kind asked where the question says it: ``KINDS``); a
         figure of a kind the answer already gives (dollars, killed) is read with its passage
         (``PASSAGE_SHARE`` of the passage's evidence strength counts: "The total $36 million will
         be divided …"); an article the answer already quotes with a figure is read again only for a
@@ -141,7 +139,7 @@ class Corroborator:
             about = query  # the caller searched the question's ``topic``
             shown = [(e, figures(e.text)) for cl in claims for e in cl.evidence]
             figure = bool(_FIGURE_Q.search(question))
-            kinds = {units for pattern, units in _KINDS if pattern.search(question)} if figure else set()
+            kinds = {units for pattern, units in KINDS if pattern.search(question)} if figure else set()
             asked = {(f.unit, f.value) for f in figures(question)}  # "the two men exonerated": not what is asked
             given = {(f.unit, f.value) for _, figs in shown for f in figs} - asked
             units = {u for u, _ in given}
@@ -211,21 +209,30 @@ class Corroborator:
         mine = _shingles(quote)
         accounts: list[set] = [mine]
         outlets: set[str] = set()
-        result: dict = {"independent_outlets": 0, "supports": [], "disputes": [], "discusses": [], "conflicts": []}
+        cited = self.backend.copies_of(aid)  # the articles carrying the cited article's report
+        groups = {m["id"] for m in cited}
+        carriers = {_outlet(m["source"], m["id"]) for m in cited} | {_outlet(outlet, aid)}
+        result: dict = {"independent_outlets": 0, "carried_by": 0, "supports": [], "disputes": [], "discusses": [],
+                        "conflicts": []}
         for e, sim in sorted(items, key=lambda x: -x[1]):
             related = relatedness(quote, e.text, float(sim))
             if related < self.settings.corroboration_related:
                 continue
             stance, strength, reasons = cue_stance(quote, [e.text], float(sim))
             sh = _shingles(e.text)
-            copy = any(_same_account(sh, acc) for acc in accounts)
+            # a copy: the same words as an account already counted, or an article of a copy group counted
+            copy = any(_same_account(sh, acc) for acc in accounts) or e.article_id in groups
             same_outlet = bool(outlet) and e.source.casefold() == outlet.casefold()
-            name = e.source.casefold() or f"article {e.article_id}"  # an article with no outlet named counts alone
+            name = _outlet(e.source, e.article_id)  # an article with no outlet named counts alone
             independent = not copy and not same_outlet and name not in outlets
             if not copy:
                 accounts.append(sh)
             if independent:
                 outlets.add(name)
+            if stance != "disputes":
+                group = self.backend.copies_of(e.article_id) if e.copy_group else []
+                groups |= {m["id"] for m in group}
+                carriers |= {name} | {_outlet(m["source"], m["id"]) for m in group}
             self.found[e.key] = e
             rec = record(e) | {"stance": stance, "score": round(strength, 4), "related": round(related, 4),
                                "reasons": list(reasons), "independent": independent}
@@ -233,15 +240,25 @@ class Corroborator:
             for a, b in conflicting(quote, e.text):
                 result["conflicts"].append(record(e) | {"figure": b.text, "claim_figure": a.text, "unit": a.unit})
         result["independent_outlets"] = len(outlets)
+        result["carried_by"] = len(carriers)
         return result
 
 
+def _outlet(source: str, article_id: str) -> str:
+    return source.casefold() or f"article {article_id}"
+
+
 def summary(c: dict | None) -> str:
-    """ "also reported by 3 outlets · 1 disputes · figures differ" ("" when nothing corroborates)."""
+    """ "also reported by 3 independent outlets; carried by 17 · 1 disputes · figures differ" ("" when
+    nothing corroborates). "Carried by" counts the outlets running the report or a copy of it, the
+    cited one included; it is said only where copies make it more than the accounts."""
     if not c:
         return ""
     n = c.get("independent_outlets", 0)
-    parts = [f"also reported by {n} outlet{'s' if n != 1 else ''}"] if n else []
+    carried = c.get("carried_by", 0)
+    also = f"; carried by {carried}" if carried > n + 1 else ""  # more outlets than accounts: copies
+    parts = [f"also reported by {n} independent outlet{'s' if n != 1 else ''}{also}"] if n else (
+        [f"carried by {carried} outlets"] if carried > 1 else [])
     if c.get("disputes"):
         parts.append(f"{len(c['disputes'])} dispute{'s' if len(c['disputes']) == 1 else ''}")
     if c.get("conflicts"):
@@ -249,56 +266,6 @@ def summary(c: dict | None) -> str:
     if not parts and (c.get("supports") or c.get("discusses")):
         parts.append("reported elsewhere only in copies or by the same outlet")
     return " · ".join(parts)
-
-
-_OUTLETS_Q = re.compile(
-    r"\b(?:which|what|how many)\s+(?:other\s+)?(?:news\s+)?(?:outlets?|organi[sz]ations|sites?|media|newspapers?|papers|"
-    r"publications|networks?|channels|agencies|reports)\b.*\b(?:report|cover|carr|confirm|say|said|describ|publish)"
-    r"|\bwho\s+(?:else\s+)?(?:reported|confirmed|covered|carried)\b|\bconfirm(?:ed|s)? by\b"
-    r"|\b(?:news\s+)?outlets\b|\baccording to [^,?;]+? and (?:the )?[A-Z]", re.S)
-_AGREE_Q = re.compile(
-    r"\b(?:do|did|does)\s+(?:the\s+|all\s+)?(?:reports|outlets|accounts|sources|articles|figures|numbers|media|tolls)\b"
-    r".*\b(?:agree|differ|disagree|match|conflict|tally)|\b(?:agree|differ|disagree)\s+on\b|\bfigures\s+(?:match|agree|differ)"
-    r"|\breport(?:s)?\s+(?:agree|differ)|\b(?:report|give)\s+the\s+same\s+(?:amount|number|figure|toll|total)", re.I | re.S)
-
-
-_META_Q = re.compile(
-    r"(?:(?:,|—|–|\s-|\band\b)\s*(?:do|did|does)\s+[^?]*?\b(?:agree|differ|match|conflict|tally|the same)\b[^?]*"
-    r"|^\s*(?:do|did|does)\s+[^?]*?\b(?:agree|differ|disagree)\s+(?:on|about|over)\b|\baccording to\b[^?]*"
-    r"|\b(?:did|do|does|have|has)\s+(?:news\s+|other\s+)?outlets\s+(?:reported|report|put|given|give|gave|said|say)\b"
-    r"|\b(?:news\s+)?outlets?\b|\b(?:reported|reports?|reporting)\b"
-    r"|\b(?:which|what)\s+(?:other\s+)?(?:outlets|media|sites|newspapers|publications|networks|agencies)\b"
-    r"|,?\s*and\s+what\s+(?:are|is|were|was)\s+(?:their|its)\s+(?:stated\s+)?(?:leanings?|kinds?|stances?|biases?)\b)", re.I)
-
-
-def topic(question: str) -> str:
-    """A corroboration question without its talk of outlets and reports: what the reports are about.
-    "What death toll did news outlets report for the quake …, and do the reports agree?" → "What
-    death toll for the quake …?" """
-    out = re.sub(r"\s+", " ", _META_Q.sub(" ", question))
-    out = re.sub(r"[\s,;—–-]+(?=[?.!]?$)", "", re.sub(r"\s+([,?.!])", r"\1", out)).strip()
-    return out if len(out.split()) >= 2 else question
-
-
-def asked_units(question: str) -> set[str]:
-    """The kinds of count a question about a figure asks for ("how many died" → killed; "how much" →
-    dollars, pounds, euros); empty when it names none unmistakably."""
-    return {u for pattern, units in _KINDS if pattern.search(question) for u in units}
-
-
-def is_agreement_question(question: str) -> bool:
-    """ "Do the reports agree on the number of …?", "Do the figures match?" """
-    return bool(_AGREE_Q.search(question))
-
-
-def is_coverage_question(question: str) -> bool:
-    """ "Which outlets reported …?", "Who else reported …?" """
-    return bool(_OUTLETS_Q.search(question))
-
-
-def is_corroboration_question(question: str) -> bool:
-    """ "Which outlets reported …?", "Do the reports agree on the number of …?" """
-    return bool(_OUTLETS_Q.search(question) or _AGREE_Q.search(question))
 
 
 def corroboration_claims(question: str, claims, citations: tuple[Citation, ...], found: dict, most: int = 6,
@@ -345,7 +312,7 @@ def corroboration_claims(question: str, claims, citations: tuple[Citation, ...],
         if len({src for src, *_ in figs}) < 2:
             continue  # one outlet's figures are not a comparison
         agree = len({v for _, _, v, _ in figs}) == 1
-        if agree and not _AGREE_Q.search(question):
+        if agree and not AGREE_Q.search(question):
             continue
         head = f"The reports agree on the figure ({unit})" if agree else f"The figures differ ({unit})"
         seen: set = set()

@@ -121,13 +121,16 @@ def select_evidence(query: str, hits: list[Hit], embedder: Embedder, s: AnswerSe
     score = score + s.meaning_weight * np.clip(svecs @ qv, 0, None)
 
     chosen: list[int] = []
+    said: set[str] = set()  # a sentence carried by several copies of a report is quoted once
     for i in np.argsort(-score, kind="stable"):
         if len(chosen) >= s.max_sentences:
             break
         if chosen and score[i] < s.score_ratio * score[chosen[0]]:
             break
-        if chosen and float(np.max(svecs[chosen] @ svecs[i])) > s.redundancy:
+        words = " ".join(_WORD.findall(texts[i].casefold()))
+        if words in said or (chosen and float(np.max(svecs[chosen] @ svecs[i])) > s.redundancy):
             continue
+        said.add(words)
         chosen.append(int(i))
 
     article_rank: dict[str, int] = {}

@@ -196,7 +196,7 @@ def _active(request: AskRequest) -> dict | None:
 
 def _answer(parts: Parts, request: AskRequest, query: str, opts: RetrievalSettings, llm, history, on_token,
             turn: Turn | None):
-    from qa.analysis.corroboration import is_corroboration_question, topic
+    from qa.analysis.report_questions import is_corroboration_question, topic
     from qa.answer.reading import asks_for_dated_list
 
     on_topic = has_topic(turn.reading.topic) if turn is not None else True
@@ -332,11 +332,8 @@ def _corroborate(parts: Parts, question: str, result: Answer, search=None, acros
     or whether their figures agree, is answered from it and from each other article's best answer
     to the question (``search``: its query, options, filters, window and vector; each report and
     figure cited; ``across``: the question is about coverage or agreement, default: by its words)."""
-    from qa.analysis.corroboration import (
-        Corroborator,
-        corroboration_claims,
-        is_corroboration_question,
-    )
+    from qa.analysis.corroboration import Corroborator, corroboration_claims
+    from qa.analysis.report_questions import is_corroboration_question
     from qa.answer.assemble import assemble
 
     if not result.citations or not parts.settings.answer.corroboration_claims:

@@ -85,7 +85,7 @@ class Reading:
 
 def kind_of(question: str) -> str:
     """The kind of answer ``question`` asks for (see the module docstring)."""
-    from qa.analysis.corroboration import is_agreement_question, is_coverage_question
+    from qa.analysis.report_questions import is_agreement_question, is_coverage_question
 
     if is_agreement_question(question):
         return "agreement"

@@ -166,3 +166,20 @@ def test_written_answer_streams_then_shows_the_checked_answer(browser, llm_url, 
         text = final.inner_text()
         assert "Written by" in text or "quoted sentences instead" in text
         page.screenshot(path=str(tmp_path / "written-answer.png"), full_page=True)
+
+
+def test_serve_watch_shows_what_came_in_and_answers_from_it(browser, sample_home, tmp_path):
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    shutil.copytree(sample_home, home)
+    inbox.mkdir()
+    with running_server(home, args=("--watch", str(inbox))) as (url, _):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="load")
+        news = page.locator("#qa-index-news")
+        news.get_by_text("watching", exact=False).wait_for(timeout=60_000)
+        write(inbox / "bridge.txt", "Zarqa bridge reopens\n\nThe Zarqa bridge over the Khabur river reopened on "
+                                    "Tuesday after three weeks of repairs, the local council said.")
+        news.get_by_text("Zarqa bridge reopens", exact=False).wait_for(timeout=60_000)  # the panel looks every few seconds
+        _ask(page, "When did the Zarqa bridge reopen?", 1)
+        assert "Zarqa bridge" in page.locator("#qa-sources-panel").inner_text()
+        page.screenshot(path=str(tmp_path / "watched-folder.png"), full_page=True)

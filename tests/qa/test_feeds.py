@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from app.cli import app
 from corpus.feeds import FeedError, fetch
-from qa.feeds import FeedList, update
+from qa.sync.feeds import FeedList, update
 
 PAGE = ("<html><head><title>Dam reopens</title></head><body><article><h1>Dam reopens</h1>"
         + "".join(f"<p>The Tishrin dam on the Euphrates reopened to traffic on Monday after repairs, engineers "

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.html import corroboration_html
 from corpus.text.figures import conflicting, figures
-from qa.analysis.corroboration import is_corroboration_question, summary
+from qa.analysis.corroboration import summary
+from qa.analysis.report_questions import is_corroboration_question
 
 BOMBING = [
     {"id": "reuters-qamishli", "title": "Car bomb kills dozens at Qamishli market", "source": "Reuters", "date": "2016-07-27",
@@ -73,7 +74,7 @@ def test_a_claim_carries_who_else_reports_it_with_conflicting_figures(bombing):
     ans = bombing.ask("How many people were killed by the car bomb at the Qamishli market?", as_of="2016-07-28")
     kurd = _cited(ans, "kurdistan24-qamishli")
     corr = kurd.corroboration
-    assert set(corr) == {"independent_outlets", "supports", "disputes", "discusses", "conflicts"}
+    assert set(corr) == {"independent_outlets", "carried_by", "supports", "disputes", "discusses", "conflicts"}
     figs = {(c["source"], c["figure"], c["claim_figure"]) for c in corr["conflicts"]}
     assert ("Reuters", "At least 45 people were killed", "killed 33 people") in figs or \
         ("Daily Star", "At least 45 people were killed", "killed 33 people") in figs
@@ -99,7 +100,10 @@ def test_a_wire_copy_is_not_a_second_outlet_and_a_denial_disputes(bombing):
     assert items["kurdistan24-qamishli"]["independent"] is True
     assert items["sana-qamishli"]["stance"] == "disputes"
     assert corr["independent_outlets"] == 2  # Kurdistan24 and SANA, not the copy
-    assert summary(corr).startswith("also reported by 2 outlets · 1 disputes")
+    assert corr["carried_by"] == 3  # Reuters and its copy in the Daily Star, Kurdistan24 (SANA denies it)
+    assert summary(corr).startswith("also reported by 2 independent outlets · 1 disputes")
+    assert c.copy_group == "reuters-qamishli" and c.copies == 2  # grouped at ingest (index.copies)
+    assert summary({**corr, "carried_by": 9}).startswith("also reported by 2 independent outlets; carried by 9 · ")
 
 
 def test_do_the_reports_agree_is_answered_with_every_figure_cited(bombing):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from corpus.feeds import FeedError, fetch, page_text, parse, to_article
 from qa.errors import BadQuestion
+from qa.sync import activity
 
 FILE = "feeds.json"
 _lock = threading.Lock()
@@ -115,6 +116,9 @@ def update(assistant, urls: list[str] | None = None, progress=None, **limits) ->
             if articles:
                 assistant.ingest([a for _, a in articles], progress=progress)
             report.new = len(articles)
+            if articles:
+                activity.record(assistant.paths.home, feed["url"], [{"id": a.id, "title": a.title} for _, a in articles],
+                                problems=report.page_errors)
             _record(store, feed["url"], etag=got.etag, modified=got.modified, error=None,
                     seen=[e.key for e, _ in articles])
         except FeedError as exc:

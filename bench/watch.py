@@ -8,6 +8,8 @@ bundled sample; a file with a fact no other article has is dropped in, and the s
 about it until the answer cites it; then the file is deleted and it asks until no citation is from
 it. Target: both within 10 s.
 
+``--base-home H`` measures the same on a copy of the home ``H`` (a bigger index) instead.
+
 Kills: ``qa watch`` runs on a copy of that home; one update (24 new articles in a JSONL file, one
 article changed, one file deleted) is made at once, and the process is SIGKILLed at a random moment
 of its update. The index must then pass its check and answer the questions of ``bench/crash.py``
@@ -23,13 +25,14 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, percentile, print_table, write_json
+from common import ROOT, print_table, write_json
 from crash import QUESTIONS, observe
 
 FACT = ("Zarqa bridge {i} reopens\n\nThe Zarqa bridge number {i} over the Khabur river reopened on Tuesday after "
@@ -38,12 +41,15 @@ SYNC = ("import sys; from qa import Assistant; from qa.sync.folders import Watch
         "print(WatchedFolders(Assistant(home=sys.argv[1]), [sys.argv[2]]).sync().line())")
 
 
-def latency(work: Path, trials: int) -> dict:
+def latency(work: Path, trials: int, base: Path | None = None) -> dict:
     from qa import Assistant
     from qa.sync.keeper import Keeper
 
     folder, home = work / "lat-folder", work / "lat-home"
     shutil.copytree(ROOT / "corpus" / "articles", folder)
+    if base is not None:  # a bigger index: a copy of it, with the sample folder watched on top
+        shutil.copytree(base, home)
+        (home / "audit.jsonl").unlink(missing_ok=True)
     a = Assistant(home=home)
     keeper = Keeper(a, [folder]).start()
     while keeper.syncs < 1:
@@ -69,8 +75,8 @@ def latency(work: Path, trials: int) -> dict:
     keeper.stop()
     return {"trials": trials, "dropped_to_answerable_s": [round(x, 2) for x in drops],
             "deleted_to_gone_s": [round(x, 2) for x in gones],
-            "answerable_p50_s": percentile(drops, 50), "answerable_max_s": round(max(drops), 2),
-            "gone_p50_s": percentile(gones, 50), "gone_max_s": round(max(gones), 2),
+            "answerable_p50_s": round(statistics.median(drops), 2), "answerable_max_s": round(max(drops), 2),
+            "gone_p50_s": round(statistics.median(gones), 2), "gone_max_s": round(max(gones), 2),
             "articles": a.stats()["articles"]}
 
 
@@ -124,7 +130,7 @@ def kills(work: Path, trials: int, rng: random.Random) -> dict:
     while _updates(home) == n:
         time.sleep(0.05)
     full = time.time() - t0
-    p.send_signal(signal.SIGINT)
+    p.terminate()  # SIGTERM: qa watch stops as on Ctrl-C (which a background process may not receive)
     p.wait(60)
     after = observe(home)
     assert before["answers"] != after["answers"], "the update must change the answers for this test to mean anything"
@@ -163,14 +169,15 @@ def main() -> None:
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--base-home", type=Path, default=None, help="measure the latency on a copy of this home")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="qa-watch-"))
     try:
-        lat = latency(work, args.trials)
+        lat = latency(work, args.trials, args.base_home)
         k = kills(work, args.kills, random.Random(args.seed)) if args.kills else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print_table("watched folder (sample index)", {
+    print_table(f"watched folder ({lat['articles']} articles)", {
         "dropped file answerable p50 / max": f"{lat['answerable_p50_s']} / {lat['answerable_max_s']} s (target <= 10)",
         "deleted file gone p50 / max": f"{lat['gone_p50_s']} / {lat['gone_max_s']} s (target <= 10)",
         **({"SIGKILL during a watched update": f"survived {k['survived']}/{k['trials']} "

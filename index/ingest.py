@@ -69,6 +69,8 @@ class IngestReport:
             f"{len(self.skipped)} skipped; {self.passages_embedded} passages embedded "
             f"({rate:.1f}/s), {self.passages_reused} reused"
             + (f" ({self.vectors_borrowed} vectors from another home)" if self.vectors_borrowed else "")
+            + (f"; {self.copies} cop{'y' if self.copies == 1 else 'ies'} of a report already in" if self.copies else "")
+            + (f"; {len(self.removed)} removed" if self.removed else "")
             + f"; {self.seconds:.1f}s"
         )
 

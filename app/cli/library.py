@@ -55,7 +55,7 @@ def ingest(
                 "added": report.added, "replaced": report.replaced, "unchanged": report.unchanged,
                 "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
                 "passages_embedded": report.passages_embedded, "passages_reused": report.passages_reused,
-                "vectors_borrowed": report.vectors_borrowed,
+                "vectors_borrowed": report.vectors_borrowed, "copies": report.copies,
                 "seconds": round(report.seconds, 2), "version": report.version,
             }))
         else:

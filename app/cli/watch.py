@@ -51,16 +51,21 @@ def watch(
     feeds_every: EveryOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
 ):
-    """Ingest new and changed files in FOLDERS, and remove deleted ones, as they happen (Ctrl-C stops)."""
+    """Ingest new and changed files in FOLDERS, and remove deleted ones, as they happen (Ctrl-C or SIGTERM stops)."""
 
     def body():
+        import signal
         import time
 
+        def stop(*_):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)  # a service manager's stop: the same as Ctrl-C
         a = assistant_for(home)
         keeper = start_keeper(a, folders, feeds_every, quiet)
-        typer.echo(f"watching {', '.join(map(str, keeper.folders.folders))}"
-                   + (f"; feeds every {feeds_every}" if feeds_every else "") + " (Ctrl-C stops)", err=True)
         try:
+            typer.echo(f"watching {', '.join(map(str, keeper.folders.folders))}"
+                       + (f"; feeds every {feeds_every}" if feeds_every else "") + " (Ctrl-C stops)", err=True)
             while keeper.alive:
                 time.sleep(0.5)
         except KeyboardInterrupt:

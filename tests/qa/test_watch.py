@@ -134,3 +134,22 @@ def test_activity_keeps_its_last_lines(tmp_path, monkeypatch):
     assert len(rows) <= 12 and rows[0]["added"][0]["id"] == "a29"
     (Path(tmp_path) / activity.FILE).write_text("not json\n" + json.dumps(rows[0]) + "\n", encoding="utf-8")
     assert [r["added"][0]["id"] for r in activity.recent(tmp_path)] == ["a29"]
+
+
+def test_qa_watch_stops_on_sigterm_like_ctrl_c(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    (tmp_path / "inbox").mkdir()
+    p = subprocess.Popen([sys.executable, "-m", "app.cli", "watch", str(tmp_path / "inbox"), "--home", str(tmp_path / "h"),
+                          "-q"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stderr.readline().startswith("watching")
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(60) == 0
+        assert "stopping" in p.stderr.read()
+    finally:
+        p.kill()

@@ -146,3 +146,25 @@ def test_feeds_on_the_command_line(site, fresh):
     gone = runner.invoke(app, ["feeds", "remove", f"{site.base}/atom", "--home", home])
     assert gone.exit_code == 0
     assert "no feeds" in runner.invoke(app, ["feeds", "list", "--home", home]).output
+
+
+def test_the_keeper_reads_the_feeds_on_its_interval(site, fresh):
+    from qa.sync import activity
+    from qa.sync.keeper import Keeper
+
+    a = fresh()
+    FeedList(a.paths.home).add(f"{site.base}/atom")
+    keeper = Keeper(a, [], feeds_every=10).start()  # no folder: the feeds alone, read at once, then every 10 s
+    try:
+        deadline = time.time() + 60
+        while not activity.recent(a.paths.home) and time.time() < deadline:
+            time.sleep(0.2)
+        assert activity.recent(a.paths.home)[0]["origin"] == f"{site.base}/atom"
+        site.hits.clear()
+        deadline = time.time() + 30
+        while not site.hits.get("/atom") and time.time() < deadline:  # the next tick
+            time.sleep(0.2)
+        assert site.hits.get("/atom") == 1
+    finally:
+        keeper.stop()
+    assert a.ask("Did grain prices rise?", as_of="2015-03-25").citations[0].source == "Atom Desk"

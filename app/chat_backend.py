@@ -13,6 +13,7 @@ import threading
 import weakref
 from pathlib import Path
 
+from app.accounts import RateLimit
 from app.html import answer_html, conversation_sources_html, error_html
 from app.uploads import accept
 from qa.answer.request import UNREAD, AskRequest
@@ -44,16 +45,34 @@ ARTICLE_COLUMNS = ["title", "outlet", "date", "passages", "id"]
 class ChatBackend:
     """The functions behind the UI, independent of Gradio so they can be tested in-process."""
 
-    def __init__(self, assistant: Assistant, keeper=None):
+    def __init__(self, assistant: Assistant, keeper=None, accounts=None):
         self.assistant = assistant
         self.keeper = keeper  # what keeps the index up to date (``qa.sync.keeper.Keeper``), if anything
+        self.accounts = accounts  # who may do what (``app.accounts.Accounts``); None: everyone everything
+        self.limits = RateLimit(assistant.settings.server.questions_per_minute)
         self._ingest_lock = threading.Lock()
         self._exports: str | None = None
         self._exports_lock = threading.Lock()
 
+    # ----- who asks -----
+    def may(self, user: str | None, role: str) -> bool:
+        """Whether ``user`` (a login name, or None) may do what ``role`` may; without logins, anyone may."""
+        if self.accounts is None or not self.accounts.required:
+            return True
+        u = self.accounts.role_of(user)
+        return u is not None and u.may(role)
+
+    def over_limit(self, user: str | None) -> str | None:
+        """Why ``user`` must wait before the next question, or None (only servers with logins count)."""
+        if self.accounts is None or not self.accounts.required or not user:
+            return None
+        wait = self.limits.take(user)
+        return None if wait is None else (f"too many questions: {self.limits.per_minute} a minute per user; "
+                                          f"try again in {wait:.0f} s")
+
     # ----- chat -----
     def ask(self, question, conv: Conversation | None, sources=None, since=None, until=None, as_of=None,
-            speakers=None, leanings=None, mode=None, on_token=None, unread=(), before=None):
+            speakers=None, leanings=None, mode=None, on_token=None, unread=(), before=None, user=None):
         """One chat turn. Returns ``(conv, answer_html, sources_html, error_message)``.
 
         ``mode="llm"``: a written answer (``on_token`` sees it as it is written); a follow-up is then
@@ -62,11 +81,13 @@ class ChatBackend:
         one (1-based; default: all of them)."""
         conv = conv if conv is not None else Conversation()
         earlier = conv.turns if before is None else conv.turns[: before - 1]
+        if (why := self.over_limit(user)) is not None:
+            return conv, None, None, why
         try:
             request = AskRequest.build(
                 question, sources=sources or None, since=since or None, until=until or None, as_of=as_of or None,
                 speakers=_names(speakers), leanings=_names(leanings), mode=mode or None,
-                history=[(t.question, t.text) for t in earlier], unread=unread)
+                history=[(t.question, t.text) for t in earlier], unread=unread, user=user)
             answer = self.assistant.answer(request, on_token=on_token)  # a follow-up is read with the history there
         except USER_ERRORS as exc:
             return conv, None, None, str(exc)
@@ -87,17 +108,17 @@ class ChatBackend:
         t = int(turn)
         return conv.turns[t - 1].question, tuple(dict.fromkeys((*conv.unread.get(t, ()), what))), t
 
-    def ask_streaming(self, question, conv, *args, mode=None):
+    def ask_streaming(self, question, conv, *args, mode=None, user=None):
         """``ask`` as a generator: ``("draft", text so far)`` while an LLM writes, then ``("done", ask's result)``."""
         if mode != "llm":
-            yield "done", self.ask(question, conv, *args, mode=mode)
+            yield "done", self.ask(question, conv, *args, mode=mode, user=user)
             return
         pieces: queue.Queue = queue.Queue()
         result: list = []
 
         def run():
             try:
-                result.append(self.ask(question, conv, *args, mode=mode, on_token=pieces.put))
+                result.append(self.ask(question, conv, *args, mode=mode, on_token=pieces.put, user=user))
             finally:
                 pieces.put(None)
 
@@ -109,7 +130,7 @@ class ChatBackend:
         yield "done", result[0]
 
     def api_ask(self, question, sources=None, since=None, until=None, as_of=None, speakers=None, leanings=None,
-                corroborate=None, mode=None, history=None) -> dict:
+                corroborate=None, mode=None, history=None, user=None) -> dict:
         """The ``/ask`` and ``/api/ask`` APIs: ``Answer.to_dict()``, or ``{"error": message}``.
 
         ``history``: earlier turns, oldest first: questions, ``[question, answer]`` pairs or
@@ -117,7 +138,7 @@ class ChatBackend:
         return _or_error(lambda: self.assistant.answer(AskRequest.build(
             question, sources=sources or None, since=since or None, until=until or None, as_of=as_of or None,
             speakers=speakers or None, leanings=leanings or None, corroborate=corroborate,
-            mode=mode or None, history=turns_of(history))).to_dict())
+            mode=mode or None, history=turns_of(history), user=user)).to_dict())
 
     def api_search(self, query, k=5, sources=None, since=None, until=None) -> dict:
         """The ``/search`` tool: ranked passages with their spans, or ``{"error": message}``."""
@@ -260,8 +281,10 @@ class ChatBackend:
 
         return index_news_html(self.index_news())
 
-    def upload(self, files: list[str] | None, progress=None) -> str:
+    def upload(self, files: list[str] | None, progress=None, user: str | None = None) -> str:
         """Ingest uploaded files; returns a report (accepted, rejected with reasons)."""
+        if not self.may(user, "editor"):
+            return "Uploading articles needs an editor's login."
         files = files or []
         if not files:
             return "No files selected."
@@ -285,7 +308,9 @@ class ChatBackend:
             lines += [f"Skipped {Path(s.path).name}: {s.reason}" for s in rep.skipped]
         return "\n".join(lines)
 
-    def delete(self, article_id: str | None) -> str:
+    def delete(self, article_id: str | None, user: str | None = None) -> str:
+        if not self.may(user, "editor"):
+            return "Deleting articles needs an editor's login."
         if not article_id or not article_id.strip():
             return "Choose an article id to delete."
         try:

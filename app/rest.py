@@ -5,17 +5,15 @@
 
 Takes ``{"question", "sources", "since", "until", "as_of", "mode", "speakers", "leanings", "corroborate"}``
 (only ``question`` is required) and returns ``Answer.to_dict()``; a bad request gets status 400 and
-``{"error": message}``. When the server has a login (``server.auth``), the endpoint takes the same
-user and password as HTTP Basic credentials (``curl -u user:password``). It runs on the server's
+``{"error": message}``. When the server has logins (``server.auth`` or ``qa users``), the endpoint takes
+a user's name and password as HTTP Basic credentials (``curl -u user:password``) or an API token
+(``Authorization: Bearer TOKEN``); 401 without them, 429 past the user's questions per minute. It runs on the server's
 thread pool, beside the chat and the ``/ask`` Gradio API, through the same ``ChatBackend.api_ask``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import secrets
 from typing import Any
 
 import anyio
@@ -70,43 +68,39 @@ def parse(body: bytes) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def authorised(header: str | None, auth: tuple[str, str] | None) -> bool:
-    """Whether an ``Authorization`` header carries the server's login (always, without a login)."""
-    if auth is None:
-        return True
-    scheme, _, value = (header or "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        user, sep, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    return bool(sep) and secrets.compare_digest(user.encode(), auth[0].encode()) and \
-        secrets.compare_digest(password.encode(), auth[1].encode())
+def add_routes(app, backend, accounts=None) -> None:
+    """Add ``POST /api/ask`` to the server's FastAPI ``app``. With logins (``accounts.required``), a
+    request carries HTTP Basic or ``Authorization: Bearer TOKEN``; each user's questions per minute
+    are limited (``server.questions_per_minute``: 429 beyond it)."""
 
-
-def add_routes(app, backend, auth: tuple[str, str] | None) -> None:
-    """Add ``POST /api/ask`` to the server's FastAPI ``app``."""
-
-    def answer(body: bytes, authorization: str | None) -> JSONResponse:
-        if not authorised(authorization, auth):
-            return JSONResponse({"error": "login required: send the server's user and password (curl -u user:password)"},
-                                status_code=401, headers={"WWW-Authenticate": 'Basic realm="analyst-qa"'})
+    def answer(body: bytes, authorization: str | None, where: str) -> JSONResponse:
+        user = None
+        if accounts is not None and accounts.required:
+            found = accounts.from_header(authorization, where)
+            if found is None:
+                return JSONResponse({"error": "login required: send a user's name and password (curl -u user:password) "
+                                              "or an API token (Authorization: Bearer TOKEN, from `qa users token NAME`)"},
+                                    status_code=401, headers={"WWW-Authenticate": 'Basic realm="analyst-qa"'})
+            user = found.name
+            why = backend.over_limit(user)
+            if why is not None:
+                return JSONResponse({"error": why}, status_code=429, headers={"Retry-After": "60"})
         try:
             req = parse(body)
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        out = backend.api_ask(**req)
+        out = backend.api_ask(**req, user=user)
         return JSONResponse(out, status_code=400 if set(out) == {"error"} else 200)
 
     async def api_ask(request: Request) -> JSONResponse:
         body = await request.body()
+        where = request.client.host if request.client else ""
         # the answer is CPU work: off the event loop, on the worker threads, so questions run side by side
-        return await anyio.to_thread.run_sync(answer, body, request.headers.get("authorization"))
+        return await anyio.to_thread.run_sync(answer, body, request.headers.get("authorization"), where)
 
     app.add_api_route("/api/ask", api_ask, methods=["POST"], include_in_schema=False)
     # first, ahead of Gradio's catch-all routes (the MCP server adds some)
     app.router.routes.insert(0, app.router.routes.pop())
 
 
-__all__ = ["FIELDS", "add_routes", "authorised", "parse"]
+__all__ = ["FIELDS", "add_routes", "parse"]

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 
+from app.accounts import Accounts
 from app.chat_backend import ARTICLE_COLUMNS, ChatBackend, plain
 from app.html import CSS, HEAD_JS, draft_html, error_html, sources_html
 from app.rest import add_routes
 from index.embed.base import offline_defaults
 from qa.assistant import Assistant
-from qa.errors import SettingsError
 
 NEWS_SECONDS = 5  # how often the chat looks for a change of the index
 
@@ -22,12 +22,20 @@ def gradio_defaults() -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 
-def build(assistant: Assistant, keeper=None):
-    """Build the Gradio Blocks app; ``keeper`` (``qa.sync.keeper.Keeper``) is what keeps the index up to date, if anything."""
+def build(assistant: Assistant, keeper=None, accounts=None):
+    """Build the Gradio Blocks app; ``keeper`` (``qa.sync.keeper.Keeper``) is what keeps the index up to
+    date, if anything; ``accounts`` (``app.accounts.Accounts``) who may do what."""
     gradio_defaults()
     import gradio as gr
 
-    backend = ChatBackend(assistant, keeper=keeper)
+    backend = ChatBackend(assistant, keeper=keeper, accounts=accounts)
+
+    def who(request) -> str | None:
+        return getattr(request, "username", None) if request is not None else None
+
+    def with_request(fn):
+        fn.__annotations__["request"] = gr.Request  # a real class, not a postponed string: Gradio injects it
+        return fn
 
     with gr.Blocks(title="analyst-qa") as demo:
         conv_state = gr.State(None)
@@ -94,10 +102,11 @@ def build(assistant: Assistant, keeper=None):
                 delete_id = gr.Textbox(label="Article id to delete", scale=3, elem_id="qa-delete-id")
                 delete_btn = gr.Button("Delete", variant="stop", scale=1, elem_id="qa-delete")
 
-        def on_ask(q, history, conv, srcs, s, u, day, who, lean, how):
+        @with_request
+        def on_ask(q, history, conv, srcs, s, u, day, speakers, lean, how, request=None):
             history = list(history or [])
             shown = history + [{"role": "user", "content": plain(q)}]
-            for kind, value in backend.ask_streaming(q, conv, srcs, s, u, day, who, lean, mode=how):
+            for kind, value in backend.ask_streaming(q, conv, srcs, s, u, day, speakers, lean, mode=how, user=who(request)):
                 if kind == "draft":  # the model's words as they come, as text, marked as not yet checked
                     yield (shown + [{"role": "assistant", "content": draft_html(value)}], conv, gr.update(), "",
                            gr.update(), gr.update(), gr.update())
@@ -109,14 +118,15 @@ def build(assistant: Assistant, keeper=None):
                 history = shown + [{"role": "assistant", "content": ans_html}]
                 yield (history, conv, src_html, "", "", backend.export(conv), backend.export(conv, last_only=True))
 
-        def on_unread(chip, history, conv, srcs, s, u, day, who, lean, how):
+        @with_request
+        def on_unread(chip, history, conv, srcs, s, u, day, speakers, lean, how, request=None):
             again = backend.unread_request(chip, conv)
             if again is None:
                 return history, conv, gr.update(), "", gr.update(), gr.update()
             q, unread, turn = again
             dropped = ", ".join(unread)
-            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u, day, who, lean, mode=how,
-                                                        unread=unread, before=turn)
+            conv, ans_html, src_html, err = backend.ask(q, conv, srcs, s, u, day, speakers, lean, mode=how,
+                                                        unread=unread, before=turn, user=who(request))
             if err:
                 return history, conv, gr.update(), error_html(err), gr.update(), gr.update()
             history = list(history or []) + [{"role": "user", "content": plain(f"{q} (asked again, not reading: {dropped})")},
@@ -139,14 +149,16 @@ def build(assistant: Assistant, keeper=None):
         clear.click(lambda: ([], None, sources_html(None, 0), "", None, None), None,
                     [chat, conv_state, sources_panel, error, export_conv, export_last], api_visibility="private")
 
-        def on_upload(files, progress=gr.Progress()):
-            report = backend.upload(files, progress=progress)
+        @with_request
+        def on_upload(files, progress=gr.Progress(), request=None):
+            report = backend.upload(files, progress=progress, user=who(request))
             return report, backend.articles_table(), backend.stats_text(), gr.update(choices=backend.sources()), None
 
         upload_btn.click(on_upload, [upload], [upload_report, table, stats, source_filter, upload], api_visibility="private")
 
-        def on_delete(aid):
-            msg = backend.delete(aid)
+        @with_request
+        def on_delete(aid, request=None):
+            msg = backend.delete(aid, user=who(request))
             return msg, backend.articles_table(), backend.stats_text(), gr.update(choices=backend.sources())
 
         delete_btn.click(on_delete, [delete_id], [upload_report, table, stats, source_filter], api_visibility="private")
@@ -222,19 +234,17 @@ def build(assistant: Assistant, keeper=None):
         gr.api(search, api_name="search")
         gr.api(attributions, api_name="attributions")
         gr.api(timeline, api_name="timeline")
+        @with_request
+        def role_view(request=None):
+            """Only what the login's role may do: a reader sees no upload and no delete."""
+            edit = backend.may(who(request), "editor")
+            return [gr.update(visible=edit)] * 4
+
+        demo.load(role_view, None, [upload, upload_btn, delete_id, delete_btn], api_visibility="private")
         demo.load(lambda: (backend.stats_text(), backend.articles_table(), gr.update(choices=backend.sources())),
                   None, [stats, table, source_filter], api_visibility="private")
     demo.backend = backend  # the same functions behind POST /api/ask
     return demo
-
-
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise SettingsError("server auth must be 'user:password'")
-    return user, password
 
 
 def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False, keeper=None):
@@ -242,15 +252,17 @@ def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False, kee
     s = assistant.settings.server
     offline_defaults()
     assistant.warm_up()
-    demo = build(assistant, keeper)
+    accounts = Accounts(assistant.paths.home, s.auth)
+    demo = build(assistant, keeper, accounts)
     demo.queue(default_concurrency_limit=8)
-    auth = parse_auth(s.auth)
+    # a login when server.auth is set or any user exists (users added later need a restart to turn it on)
+    auth = (lambda user, password: accounts.login(user, password, "web") is not None) if accounts.required else None
     demo.launch(
         server_name=s.host, server_port=s.port, share=s.share, auth=auth,
         max_file_size=f"{s.max_upload_mb:g}mb", prevent_thread_lock=True, quiet=quiet,
         css=CSS, head=HEAD_JS, footer_links=["api"], show_error=False, mcp_server=s.mcp,
     )
-    add_routes(demo.app, demo.backend, auth)
+    add_routes(demo.app, demo.backend, accounts)
     if block:
         demo.block_thread()
     return demo

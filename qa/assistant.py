@@ -206,7 +206,7 @@ class Assistant:
             time_window=(window[0].isoformat(), window[1].isoformat())
             if window and any(h.scores.get("in_window") for h in hits) else None,
         )
-        audit_append(self.paths.audit, audit_record(answer, hits, filters, written))
+        audit_append(self.paths.audit, audit_record(answer, hits, filters, written, request.user))
         return answer
 
     def _llm_or_notice(self):

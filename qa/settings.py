@@ -102,6 +102,8 @@ class ServerSettings(Group):
     mcp: bool = Field(False, description="also serve the tools (ask, search, attributions, timeline) over MCP at /gradio_api/mcp")
     max_upload_mb: float = Field(20.0, gt=0, description="largest upload file")
     max_upload_files: int = Field(20, gt=0, description="files per upload")
+    questions_per_minute: int = Field(60, ge=0, description="questions each user may ask in any minute, on a server "
+                                                            "with logins (0: no limit)")
 
     @field_validator("auth")
     @classmethod

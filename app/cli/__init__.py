@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import feeds, library, questions, watch  # noqa: F401  (registers the commands)
+from app.cli import feeds, library, questions, users, watch  # noqa: F401  (registers the commands)
 from app.cli.common import app
 
 

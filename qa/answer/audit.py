@@ -10,7 +10,7 @@ from index.types import Filters, Hit
 from qa.types import Answer
 
 
-def record(answer: Answer, hits: list[Hit], filters: Filters | None, written=None) -> dict:
+def record(answer: Answer, hits: list[Hit], filters: Filters | None, written=None, user: str | None = None) -> dict:
     """What was asked, against which index version, what was retrieved and what was cited; for a
     written answer (``written``: ``qa.llm.writer.Written``) also the model, the evidence its prompt
     numbered, and the sentences the verifier dropped."""
@@ -26,6 +26,8 @@ def record(answer: Answer, hits: list[Hit], filters: Filters | None, written=Non
         "not_found": answer.not_found,
         "mode": answer.mode,
     }
+    if user:
+        entry["user"] = user  # who asked, on a server with logins
     if answer.model:
         entry["model"] = answer.model
     if written is not None:

@@ -40,6 +40,7 @@ class AskRequest:
         retrieval: per-call overrides of ``RetrievalSettings`` (e.g. ``{"rerank": False}``).
         unread: what not to read from the question's words (``UNREAD``): the chat's removed
             "Read as" chips ("leanings", "sources", "since"; "history": not a follow-up).
+        user: who asked, on a server with logins (named in the audit log).
     """
 
     question: str
@@ -54,6 +55,7 @@ class AskRequest:
     searched: str | None = None
     retrieval: Mapping[str, Any] = field(default_factory=dict)
     unread: tuple[str, ...] = ()
+    user: str | None = None
 
     @classmethod
     def build(
@@ -73,6 +75,7 @@ class AskRequest:
         searched: str | None = None,
         retrieval: Mapping[str, Any] | None = None,
         unread: Iterable[str] | None = None,
+        user: str | None = None,
     ) -> AskRequest:
         """Check every part and return the request.
 
@@ -92,4 +95,4 @@ class AskRequest:
         if any(u not in UNREAD for u in unread):
             raise BadQuestion(f"unread takes {', '.join(UNREAD)}; got {', '.join(map(str, unread))}")
         return cls(question, k, filters, day, speakers, leanings, corroborate, mode, turns, searched, dict(retrieval or {}),
-                   unread)
+                   unread, str(user) if user else None)

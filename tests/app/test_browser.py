@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -183,3 +184,29 @@ def test_serve_watch_shows_what_came_in_and_answers_from_it(browser, sample_home
         _ask(page, "When did the Zarqa bridge reopen?", 1)
         assert "Zarqa bridge" in page.locator("#qa-sources-panel").inner_text()
         page.screenshot(path=str(tmp_path / "watched-folder.png"), full_page=True)
+
+
+def test_a_reader_sees_no_upload_and_an_editor_does(browser, sample_home, tmp_path):
+    from app.accounts import Accounts
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    acc = Accounts(home)
+    acc.add("bob", "reader", "reader pass")
+    acc.add("eve", "editor", "editor pass")
+    with running_server(home) as (url, _):
+        for user, password, sees in (("bob", "reader pass", False), ("eve", "editor pass", True)):
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            assert ctx.request.post(url + "/login", form={"username": user, "password": password}).ok
+            page = ctx.new_page()
+            page.goto(url, wait_until="load")
+            page.locator("#qa-question textarea").wait_for(timeout=60_000)
+            page.get_by_role("tab", name="Articles").click()
+            page.locator("#qa-articles").wait_for(timeout=10_000)
+            page.wait_for_timeout(1000)  # the role's view is applied on load
+            assert page.locator("#qa-ingest").is_visible() is sees and page.locator("#qa-delete").is_visible() is sees
+            page.get_by_role("tab", name="Chat").click()
+            _ask(page, "Who attacked Tel Khanzir?", 1)  # both may ask
+            ctx.close()
+        audit = [json.loads(line) for line in (home / "audit.jsonl").read_text().splitlines()]
+        assert [e["user"] for e in audit[-2:]] == ["bob", "eve"]

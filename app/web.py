@@ -10,6 +10,7 @@ from app.accounts import Accounts
 from app.chat_backend import ARTICLE_COLUMNS, ChatBackend, plain
 from app.html import CSS, HEAD_JS, draft_html, error_html, sources_html
 from app.rest import add_routes
+from app.tools import mount_mcp, tool_functions
 from index.embed.base import offline_defaults
 from qa.assistant import Assistant
 
@@ -163,77 +164,8 @@ def build(assistant: Assistant, keeper=None, accounts=None):
 
         delete_btn.click(on_delete, [delete_id], [upload_report, table, stats, source_filter], api_visibility="private")
 
-        def ask(question: str, sources: list[str] | None = None, since: str | None = None, until: str | None = None,
-                    as_of: str | None = None, speakers: list[str] | None = None, leanings: list[str] | None = None,
-                    mode: str | None = None, history: list[str] | None = None) -> dict:
-            """Answer a question from the indexed articles, every sentence citing the exact span it comes from.
-
-            Args:
-                question: the question, in plain words.
-                sources: only these outlets (names as in the index).
-                since: only articles published on or after this day (YYYY-MM-DD).
-                until: only articles published on or before this day (YYYY-MM-DD).
-                as_of: the day the question is asked (YYYY-MM-DD); "this week" and "yesterday" are read against it.
-                speakers: only sentences attributed to these sources (a name or part of it).
-                leanings: only sources with one of these stated leanings (e.g. pro-Kurdish).
-                mode: "extractive" (quoted sentences, the default) or "llm" (written by the configured LLM, each sentence verified).
-                history: the conversation's earlier questions, oldest first: a follow-up ("And what did the pro-Kurdish media report?") keeps their topic and filters.
-
-            Returns:
-                Answer.to_dict(): text, citations (article_id, source, date, quote, start, end, attribution,
-                corroboration), not_found; or {"error": message}.
-            """
-            return backend.api_ask(question, sources, since, until, as_of, speakers, leanings, mode=mode, history=history)
-
-        gr.api(ask, api_name="ask")
-
-        def search(query: str, k: int = 5, sources: list[str] | None = None, since: str | None = None,
-                       until: str | None = None) -> dict:
-            """Search the indexed articles for the passages that best match a query (hybrid dense + BM25, reranked).
-
-            Args:
-                query: what to look for, in plain words.
-                k: how many passages to return (1 to 50).
-                sources: only these outlets.
-                since: only articles published on or after this day (YYYY-MM-DD).
-                until: only articles published on or before this day (YYYY-MM-DD).
-
-            Returns:
-                {"passages": [{"article_id", "title", "source", "date", "url", "start", "end", "text", "score"}]}
-                (start/end: the passage's character span in the article), or {"error": message}.
-            """
-            return backend.api_search(query, k, sources, since, until)
-
-        def attributions(article_id: str) -> dict:
-            """Who says what in one indexed article: each attribution relation with its character spans.
-
-            Args:
-                article_id: the article's id (as in citations).
-
-            Returns:
-                {"relations": [{"source", "cue", "content" (each {"text", "start", "end"}), "speaker", "kind",
-                "role", "affiliation", "leaning", "carrier"}]}, or {"error": message}.
-            """
-            return backend.api_attributions(article_id)
-
-        def timeline(query: str, since: str | None = None, until: str | None = None, dates: int = 10) -> dict:
-            """The dated events about a query across the indexed articles, each cited exactly.
-
-            Args:
-                query: what the timeline is about.
-                since: only events on or after this day (YYYY-MM-DD).
-                until: only events on or before this day (YYYY-MM-DD).
-                dates: how many days to list (1 to 366).
-
-            Returns:
-                {"query", "dates": [{"date", "events": [{"text", "article_id", "title", "source", "date", "start",
-                "end", "attribution", "dated_by", "mentions"}]}]}, or {"error": message}.
-            """
-            return backend.api_timeline(query, since, until, dates)
-
-        gr.api(search, api_name="search")
-        gr.api(attributions, api_name="attributions")
-        gr.api(timeline, api_name="timeline")
+        for name, fn in tool_functions(backend).items():  # the Gradio API: /ask, /search, /attributions, /timeline
+            gr.api(fn, api_name=name)
         @with_request
         def role_view(request=None):
             """Only what the login's role may do: a reader sees no upload and no delete."""
@@ -260,8 +192,14 @@ def launch(assistant: Assistant, *, block: bool = True, quiet: bool = False, kee
     demo.launch(
         server_name=s.host, server_port=s.port, share=s.share, auth=auth,
         max_file_size=f"{s.max_upload_mb:g}mb", prevent_thread_lock=True, quiet=quiet,
-        css=CSS, head=HEAD_JS, footer_links=["api"], show_error=False, mcp_server=s.mcp,
+        css=CSS, head=HEAD_JS, footer_links=["api"], show_error=False, mcp_server=False,
     )
+    if s.mcp:  # the tools over MCP, calling the backend directly, behind the same login
+        mount_mcp(demo.app, demo.backend, accounts, s.host, s.port)
+    if accounts.required:  # the schema of every route is not for a login page to show
+        demo.app.router.routes[:] = [r for r in demo.app.router.routes
+                                     if getattr(r, "path", None) not in ("/openapi.json", "/docs", "/docs/oauth2-redirect",
+                                                                         "/redoc")]
     add_routes(demo.app, demo.backend, accounts)
     if block:
         demo.block_thread()

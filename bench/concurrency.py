@@ -16,6 +16,13 @@ sent to ``POST /api/ask`` (``--via gradio``: the Gradio ``/ask`` API), in three 
 
     python bench/concurrency.py --home /tmp/eval/rtqa [--seconds 60] [--questions 200] [--json bench/results/serving.json]
 
+Team (``--home H --users 5``): five accounts share ``--clients`` (50) closed-loop clients over
+``POST /api/ask``, each with its user's token, under ``--per-minute`` questions per user: 0 errors
+(a 429 is the limit at work, not an error), and no user answered more than the limit in any 60 s;
+also the cost of a token check and of a remembered password check (ms each, over 1,000).
+
+    python bench/concurrency.py --home /tmp/eval/rtqa --users 5 --clients 50 --seconds 60 --json bench/results/team.json
+
 Each phase goes on from the questions the phases before asked; questions repeat only when the run
 asks more than ``--questions`` (200) of them, and a repeated question finds its sentences' vectors in
 the server's cache. ``--questions 3168`` (all dev questions) leaves none.
@@ -176,6 +183,93 @@ def load(args) -> None:
     sys.exit(1 if bad else 0)
 
 
+def team(args) -> None:
+    """``--users N``: N accounts share ``--clients`` closed-loop clients over ``POST /api/ask``, each
+    client with its user's API token, under a limit of ``--per-minute`` questions per user."""
+    import gzip
+    import json
+    import urllib.error
+    import urllib.request
+
+    from common import SHARED
+
+    from app.accounts import Accounts
+    from tests.server import running_server
+
+    work = Path(tempfile.mkdtemp(prefix="qa-team-"))
+    home = work / "home"
+    shutil.copytree(args.home, home, ignore=shutil.ignore_patterns("audit.jsonl", "users.json"))
+    acc = Accounts(home)
+    names = [f"analyst{i}" for i in range(args.users)]
+    tokens = {}
+    for n in names:
+        acc.add(n, "reader", f"password of {n}")
+        tokens[n] = acc.token(n)
+    t = time.perf_counter()
+    for _ in range(1000):
+        acc.from_header(f"Bearer {tokens[names[0]]}")
+    bearer_ms = (time.perf_counter() - t)
+    acc.login(names[0], f"password of {names[0]}")  # the hash once; then remembered
+    t = time.perf_counter()
+    for _ in range(1000):
+        acc.login(names[0], f"password of {names[0]}")
+    basic_ms = (time.perf_counter() - t)
+    with gzip.open(SHARED / "eval/realtimeqa/questions.dev.jsonl.gz", "rt") as fh:
+        questions = [json.loads(line) for line in fh][: args.questions]
+    seen: dict[str, list[tuple[float, int]]] = {n: [] for n in names}
+    errors: list[str] = []
+    lock = threading.Lock()
+    env = {"QA_SERVER_QUESTIONS_PER_MINUTE": str(args.per_minute)}
+    with running_server(home, env=env, timeout=300) as (url, _):
+        stop = time.perf_counter() + args.seconds
+
+        def client(i: int) -> None:
+            name, j = names[i % len(names)], i
+            while time.perf_counter() < stop:
+                q = questions[j % len(questions)]
+                j += args.clients
+                body = json.dumps({"question": q["question"], "as_of": q.get("date")}).encode()
+                req = urllib.request.Request(url + "/api/ask", data=body, headers={
+                    "content-type": "application/json", "authorization": f"Bearer {tokens[name]}"})
+                try:
+                    with urllib.request.urlopen(req, timeout=120) as r:
+                        status, d = r.status, json.loads(r.read())
+                except urllib.error.HTTPError as exc:
+                    status, d = exc.code, json.loads(exc.read() or b"{}")
+                except Exception as exc:  # noqa: BLE001 - every failure is counted
+                    status, d = 0, {"error": f"{type(exc).__name__}: {exc}"}
+                with lock:
+                    seen[name].append((time.perf_counter(), status))
+                    if status not in (200, 429):
+                        errors.append(f"{status}: {str(d.get('error'))[:200]}")
+                if status == 429:
+                    time.sleep(1.0)  # a polite client waits before asking again
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    audit = [json.loads(line) for line in (home / "audit.jsonl").read_text().splitlines()]
+    shutil.rmtree(work, ignore_errors=True)
+
+    def most_in_a_minute(times: list[float]) -> int:
+        return max((sum(1 for u in times if t0 <= u < t0 + 60) for t0 in times), default=0)
+
+    per_user = {n: {"answers": sum(s == 200 for _, s in v), "limited_429": sum(s == 429 for _, s in v),
+                    "most_answers_in_60s": most_in_a_minute([t for t, s in v if s == 200])} for n, v in seen.items()}
+    result = {"users": args.users, "clients": args.clients, "seconds": args.seconds, "per_minute": args.per_minute,
+              "errors": len(errors), "first_errors": errors[:3], "per_user": per_user,
+              "limit_honoured": all(u["most_answers_in_60s"] <= args.per_minute for u in per_user.values()),
+              "audit_users": sorted({e.get("user") for e in audit}),
+              "check_ms": {"bearer_token": round(bearer_ms, 4), "basic_remembered": round(basic_ms, 4)}}
+    print_table(f"{args.users} users, {args.clients} closed-loop clients", {k: v for k, v in result.items() if k != "per_user"})
+    for n, u in per_user.items():
+        print(f"  {n}: {u}")
+    write_json(args.json, result)
+    sys.exit(0 if not errors and result["limit_honoured"] else 1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=50)
@@ -187,7 +281,12 @@ def main() -> None:
     ap.add_argument("--throughput-clients", type=int, default=8)
     ap.add_argument("--questions", type=int, default=200,
                     help="load mode: the first N dev questions are asked (more: fewer repeats, whose sentence vectors are cached)")
+    ap.add_argument("--users", type=int, default=0, help="with --home: this many accounts share the clients (tokens, rate limit)")
+    ap.add_argument("--per-minute", type=int, default=60, help="with --users: questions each user may ask a minute")
     args = ap.parse_args()
+    if args.home and args.users:
+        team(args)
+        return
     if args.home:
         load(args)
         return

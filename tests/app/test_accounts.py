@@ -108,3 +108,100 @@ def test_a_server_with_users_asks_for_a_login_at_its_api_and_limits_each_user(sa
     audit = (home / "audit.jsonl").read_text()
     assert [json.loads(line)["user"] for line in audit.splitlines()] == ["bob", "bob", "bob"]
     assert "reader pass" not in audit and tok not in audit
+
+
+LOGIN_PAGE = {"", "/", "/logout", "/favicon.ico", "/theme.css", "/gradio_api/theme.css", "/robots.txt", "/manifest.json",
+              "/gradio_api/user", "/gradio_api/user/", "/gradio_api/token", "/gradio_api/token/", "/gradio_api/app_id",
+              "/gradio_api/app_id/", "/gradio_api/startup-events", "/gradio_api/runs", "/gradio_api/runs/"}
+
+
+def _routes(routes, prefix=""):
+    """Every route the app registers, with the routers it includes and the apps it mounts."""
+    for r in routes:
+        inc = getattr(r, "include_context", None)
+        if inc is not None:
+            yield from _routes(r.original_router.routes, prefix + inc.prefix)
+        elif getattr(r, "routes", None) and not hasattr(r, "endpoint"):
+            yield from _routes(r.routes, prefix + r.path)
+        else:
+            yield prefix + getattr(r, "path", ""), sorted(set(getattr(r, "methods", None) or ["GET"]) - {"HEAD", "OPTIONS"})
+
+
+@pytest.fixture()
+def team_server(sample_home, tmp_path, embedder):
+    """A real server in this process (its routes can be listed), with a reader and an editor, MCP on."""
+    from qa import Assistant
+    from tests.server import free_port
+
+    home = tmp_path / "home"
+    shutil.copytree(sample_home, home)
+    (home / "audit.jsonl").unlink(missing_ok=True)
+    acc = Accounts(home)
+    acc.add("bob", "reader", "reader pass")
+    acc.add("eve", "editor", "editor pass")
+    tokens = {"bob": acc.token("bob")}
+    port = free_port()
+    from app.web import launch
+
+    demo = launch(Assistant(home=home, embedder=embedder, server={"port": port, "mcp": True}), block=False, quiet=True)
+    yield demo, f"http://127.0.0.1:{port}", tokens, home
+    demo.close()
+
+
+def test_no_route_returns_data_without_a_valid_login(team_server):
+    import re
+    import urllib.error
+    import urllib.request
+
+    demo, url, tokens, _ = team_server
+    routes = list(_routes(demo.app.routes))
+    assert len(routes) > 50 and any(p == "/gradio_api/mcp" for p, _ in routes)
+    leaks = []
+    for headers in ({}, _basic("bob", "wrong pass"), {"authorization": "Bearer qa_forged"}):
+        for path, methods in routes:
+            for m in methods:
+                req = urllib.request.Request(url + (re.sub(r"\{[^}]+\}", "x", path) or "/"), method=m,
+                                             data=b"{}" if m in ("POST", "PUT", "PATCH") else None,
+                                             headers={"content-type": "application/json", **headers})
+                try:
+                    with urllib.request.urlopen(req, timeout=3) as resp:
+                        body = resp.read(200_000)
+                except urllib.error.HTTPError as exc:
+                    assert exc.code in (401, 403, 404, 405, 422), (m, path, exc.code)
+                    continue
+                except TimeoutError:  # a stream that sends nothing (the heartbeat of an unknown session)
+                    assert "heartbeat" in path, (m, path)
+                    continue
+                if path not in LOGIN_PAGE or b"Khanzir" in body or b"syria-direct" in body:
+                    leaks.append((m, path, body[:80]))
+    assert leaks == []
+    status, d = post(url, QUESTION, _basic("eve", "editor pass"))
+    assert status == 200 and d["citations"]
+
+
+def test_mcp_tools_work_with_a_token_and_not_without(team_server):
+    import asyncio
+
+    import httpx
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    _, url, tokens, home = team_server
+
+    async def call(headers):
+        async with httpx.AsyncClient(headers=headers, timeout=120) as http, \
+                streamable_http_client(url + "/gradio_api/mcp/", http_client=http) as (read, write, _), \
+                ClientSession(read, write) as session:
+            await session.initialize()
+            listed = {t.name for t in (await session.list_tools()).tools}
+            found = await session.call_tool("search", {"query": "Kobani villages", "k": 2})
+            asked = await session.call_tool("ask", {"question": "Who attacked Tel Khanzir?"})
+            return listed, json.loads(found.content[0].text), json.loads(asked.content[0].text)
+
+    listed, found, asked = asyncio.run(call({"Authorization": f"Bearer {tokens['bob']}"}))
+    assert {"ask", "search", "attributions", "timeline"} <= listed
+    assert len(found["passages"]) == 2 and asked["citations"]
+    assert json.loads((home / "audit.jsonl").read_text().splitlines()[-1])["user"] == "bob"
+    r = httpx.post(url + "/gradio_api/mcp/", json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}},
+                   headers={"accept": "application/json, text/event-stream"})
+    assert r.status_code == 401 and "login required" in r.json()["error"]  # not even the schema

@@ -241,7 +241,6 @@ def test_bad_mode_is_refused(sample):
 
 
 def test_the_server_writes_answers_over_rest_and_serves_its_tools_over_mcp(llm_url, sample_home, tmp_path):
-    import ast
     import asyncio
     import urllib.request
 
@@ -274,7 +273,7 @@ def test_the_server_writes_answers_over_rest_and_serves_its_tools_over_mcp(llm_u
         assert {"ask", "search", "attributions", "timeline"} <= set(listed)
         assert "k" in listed["search"].inputSchema["properties"]
         assert "passages" in (listed["search"].description or "") or listed["search"].description
-        body = ast.literal_eval(found.content[0].text)  # Gradio's MCP server sends the returned dict as its str()
+        body = json.loads(found.content[0].text)
         assert len(body["passages"]) == 2 and body["passages"][0]["article_id"].startswith("syria-direct")
 
 

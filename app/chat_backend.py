@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import secrets
 import shutil
 import tempfile
 import threading
@@ -333,7 +334,9 @@ class ChatBackend:
             return None
         folder = self._exports_dir()
         text = conv.turns[-1].to_markdown() if last_only else conv.to_markdown()
-        fd, path = tempfile.mkstemp(prefix="answer-" if last_only else "conversation-", suffix=".md", dir=folder)
+        # a name nobody guesses: another user of the server, logged in too, cannot fetch it by its address
+        fd, path = tempfile.mkstemp(prefix=("answer-" if last_only else "conversation-") + secrets.token_urlsafe(16) + "-",
+                                    suffix=".md", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         files = sorted(Path(folder).iterdir(), key=lambda p: p.stat().st_mtime_ns)

@@ -288,11 +288,8 @@ class IndexSnapshot:
     def copies_of(self, article_id: str) -> list[dict]:
         """The articles of this version carrying the same report as ``article_id`` (it included), first
         indexed first; empty when it has no copies."""
-        groups = self._copy_groups()
-        for g in groups["groups"].values():
-            if any(m["id"] == article_id for m in g["members"]):
-                return [dict(m) for m in g["members"]]
-        return []
+        g = self._copy_groups()["by_id"].get(article_id)
+        return [dict(m) for m in g["members"]] if g else []
 
     def copy_stats(self) -> dict:
         """``{"groups", "articles"}``: groups of copies in this version and the articles in them."""
@@ -301,7 +298,8 @@ class IndexSnapshot:
 
     def _copy_groups(self) -> dict:
         """Groups of two or more visible articles, read once per version: ``{"groups": grp -> {"name",
-        "members"}, "of": aid -> group}``. An index written before copies were kept has none."""
+        "members"}, "of": aid -> group, "by_id": article id -> group}``. An index written before copies
+        were kept has none."""
         if self._copies is None:
             visible = VISIBLE.format(t="a")
             try:
@@ -319,7 +317,8 @@ class IndexSnapshot:
             groups = {g: {"name": names.get(g, m[0][2]),
                           "members": [{"id": r[2], "source": r[3], "title": r[4], "date": r[5]} for r in m]}
                       for g, m in members.items()}
-            self._copies = {"groups": groups, "of": {r[0]: groups[g] for g, m in members.items() for r in m}}
+            self._copies = {"groups": groups, "of": {r[0]: groups[g] for g, m in members.items() for r in m},
+                            "by_id": {r[2]: groups[g] for g, m in members.items() for r in m}}
         return self._copies
 
     def all_pids(self) -> np.ndarray:

@@ -175,6 +175,11 @@ def test_no_route_returns_data_without_a_valid_login(team_server):
                 if path not in LOGIN_PAGE or b"Khanzir" in body or b"syria-direct" in body:
                     leaks.append((m, path, body[:80]))
     assert leaks == []
+    conv, *_ = demo.backend.ask("Who attacked Tel Khanzir?", None, user="eve")
+    exported = demo.backend.export(conv)  # a real download's address, asked for without a login
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{url}/gradio_api/file={exported}", timeout=5)
+    assert refused.value.code == 401
     status, d = post(url, QUESTION, _basic("eve", "editor pass"))
     assert status == 200 and d["citations"]
 

@@ -239,7 +239,8 @@ class IndexWriter:
             progress("articles", seen, total, {"embedded": report.passages_embedded})
         if pending:
             self._stage(pending, chunker, report, progress, seen, total)
-        gone = [i for i in dict.fromkeys(remove) if i not in set(todo)]
+        coming = set(todo)
+        gone = [i for i in dict.fromkeys(remove) if i not in coming]
         if gone:  # only ids that are live now make a new version
             gone = [r[0] for r in select_in(self.con, "SELECT id FROM articles WHERE removed IS NULL AND id IN ({qs})", gone)]
         if todo or gone:

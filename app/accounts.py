@@ -21,16 +21,16 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import secrets
-import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.manifest import write_atomic
 from qa.errors import BadQuestion
 
 FILE = "users.json"
@@ -81,11 +81,7 @@ class Accounts:
 
     def _save(self, users: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".users-", suffix=".json")
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"users": users}, fh, indent=2)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"users": users}, indent=2).encode(), 0o600)
 
     def _ph(self):
         if self._hasher is None:
@@ -105,35 +101,36 @@ class Accounts:
                            "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
             self._save(users)
 
-    def remove(self, name: str) -> None:
+    @contextmanager
+    def _user(self, name: str):
+        """The stored user ``name`` to change (the file is written after), under the lock.
+
+        Raises:
+            BadQuestion: no such user."""
         with self._lock:
             users = self._load()
             if name not in users:
                 raise BadQuestion(f"no user {name!r}")
-            del users[name]
+            yield users
             self._save(users)
-            self._forget(name)
+
+    def remove(self, name: str) -> None:
+        with self._user(name) as users:
+            del users[name]
+        self._forget(name)
 
     def passwd(self, name: str, password: str) -> None:
-        with self._lock:
-            users = self._load()
-            if name not in users:
-                raise BadQuestion(f"no user {name!r}")
+        with self._user(name) as users:
             _check(name, users[name]["role"], password)
             users[name]["password"] = self._ph().hash(password)
-            self._save(users)
-            self._forget(name)
+        self._forget(name)
 
     def token(self, name: str) -> str:
         """A new API token for ``name`` (shown once; only its hash is kept)."""
-        with self._lock:
-            users = self._load()
-            if name not in users:
-                raise BadQuestion(f"no user {name!r}")
-            tok = "qa_" + secrets.token_urlsafe(32)
+        tok = "qa_" + secrets.token_urlsafe(32)
+        with self._user(name) as users:
             users[name]["tokens"].append(hashlib.sha256(tok.encode()).hexdigest())
-            self._save(users)
-            return tok
+        return tok
 
     def list(self) -> list[dict]:
         out = [{"name": n, "role": u["role"], "tokens": len(u.get("tokens", [])), "created": u.get("created")}

@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
 
 from common import SHARED, print_table, write_json
@@ -32,6 +31,7 @@ from common import SHARED, print_table, write_json
 from corpus.load import iter_articles
 from index.copies import THRESHOLD, CopyFinder, shingles, signatures, similarity
 from index.db import connect
+from index.types import day_number
 
 _WORD = re.compile(r"\w+")
 STOP = set("a an the of in on at to for and or but is are was were be by with from as after over says said new its it "
@@ -57,10 +57,8 @@ def _title_words(t: str) -> set[str]:
 
 
 def _day(d: str | None) -> int | None:
-    try:
-        return date.fromisoformat(d[:10]).toordinal() if d else None
-    except ValueError:
-        return None
+    n = day_number(d)
+    return n if n >= 0 else None
 
 
 def same_story_pairs(arts: list) -> list[tuple[str, str]]:

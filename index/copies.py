@@ -22,11 +22,11 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from datetime import date
 
 import numpy as np
 
 from index.db import select_in
+from index.types import day_number
 
 SHINGLE = 5  # words per shingle
 PERMUTATIONS = 128
@@ -50,7 +50,7 @@ def about_its_title(title: str, text: str) -> bool:
     """Whether a text names anything its title does (a word of four letters or more); a page whose
     text is a sign-up form or a video player's messages is not the article its title names, and is
     not grouped. A text without a title is taken as it is."""
-    title = re.split(r"\s[|–—-]\s(?=[^|–—-]*$)", title)[0] if re.search(r"\s[|–—-]\s", title) else title  # "… | CNN"
+    title = re.split(r"\s[|–—-]\s(?=[^|–—-]*$)", title)[0]  # without the site's name: "… | CNN"
     words = {w for w in _WORD.findall(title.lower()) if len(w) >= 4}
     return not words or bool(words & set(_WORD.findall(text.lower())))
 
@@ -74,10 +74,8 @@ def sketches(texts: Sequence[str]) -> list[tuple[np.ndarray, int] | None]:
 
 
 def _day(iso: str | None) -> int | None:
-    try:
-        return date.fromisoformat(iso[:10]).toordinal() if iso else None
-    except ValueError:
-        return None
+    d = day_number(iso)
+    return d if d >= 0 else None
 
 
 def band_keys(sig: np.ndarray) -> list[int]:

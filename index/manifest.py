@@ -88,10 +88,13 @@ def read_manifest(path: Path) -> Manifest:
     return m
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see either the old or the new content, never a part."""
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write a file so that readers see either the old or the new content, never a part; ``mode``:
+    its permissions (default: as ``open`` makes them)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
+        if mode is not None:
+            os.fchmod(fh.fileno(), mode)
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

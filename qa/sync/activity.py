@@ -9,11 +9,11 @@ its last ``KEPT`` lines.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+
+from index.manifest import write_atomic
 
 FILE = "activity.jsonl"
 KEPT = 500
@@ -77,7 +77,4 @@ def _trim(path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     if len(lines) <= KEPT + KEPT // 5:
         return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".activity-", suffix=".jsonl")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines[-KEPT:]) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, ("\n".join(lines[-KEPT:]) + "\n").encode(), 0o600)

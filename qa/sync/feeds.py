@@ -10,14 +10,13 @@ its article is in the index, so an interrupted update loses nothing: the next on
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from corpus.feeds import FeedError, fetch, page_text, parse, to_article
+from index.manifest import write_atomic
 from qa.errors import BadQuestion
 from qa.sync import activity
 
@@ -57,10 +56,7 @@ class FeedList:
 
     def save(self, feeds: list[dict]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".feeds-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"feeds": feeds}, fh, indent=2, ensure_ascii=False)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"feeds": feeds}, indent=2, ensure_ascii=False).encode(), 0o600)
 
     def add(self, url: str, outlet: str | None = None) -> dict:
         url = (url or "").strip()

@@ -12,8 +12,6 @@ moment is finished by the next one: ingest skips what is already in, removal wha
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from pathlib import Path
 
 from corpus import Article, Skipped, UnreadableInput
 from corpus.load import files_under, iter_articles
+from index.manifest import write_atomic
 from qa.sync import activity
 
 FILE = "watched.json"
@@ -126,12 +125,7 @@ class WatchedFolders:
 
     def _save(self, files: dict[str, dict]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".watched-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"files": files}, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"files": files}, ensure_ascii=False).encode(), 0o600)
 
 
 def _stamp(f: Path) -> list[int] | None:
